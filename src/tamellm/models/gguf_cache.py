@@ -1,0 +1,51 @@
+"""Convert a GGUF checkpoint once into a safetensors folder under ``$TAMELLM_HOME``.
+
+Dequantizing GGUF through transformers takes ~20 s; the converted copy reloads in ~1 s.
+The cache key holds the file's name, size and mtime, so a changed file converts again.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+from tamellm.paths import cache_dir
+
+log = logging.getLogger(__name__)
+
+
+def converted_folder(gguf_file: Path) -> Path:
+    """The cache folder for one GGUF file (it may not exist yet)."""
+    stat = gguf_file.stat()
+    return cache_dir("converted") / f"{gguf_file.stem}-{stat.st_size}-{int(stat.st_mtime)}"
+
+
+def ensure_converted(gguf_file: Path) -> Path:
+    """Return a safetensors folder for ``gguf_file``, converting it on first use."""
+    target = converted_folder(gguf_file)
+    if (target / "config.json").exists() and any(target.glob("*.safetensors")):
+        return target
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    log.info("Converting %s to safetensors in %s (once, ~20 s)", gguf_file.name, target)
+    model = AutoModelForCausalLM.from_pretrained(gguf_file.parent, gguf_file=gguf_file.name)
+    tokenizer = AutoTokenizer.from_pretrained(gguf_file.parent, gguf_file=gguf_file.name)
+    # The dequantized weights are plain fp32: the GGUF quantization config no longer applies.
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.hf_quantizer = None
+    model.is_quantized = False
+    # Written to a temporary sibling, then renamed: no half-written cache entry survives a crash.
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
+    tmp.chmod(0o755)
+    try:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

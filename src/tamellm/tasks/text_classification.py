@@ -1,0 +1,54 @@
+"""Supervised text classification with a fine-tuned model folder."""
+
+from __future__ import annotations
+
+import torch
+
+from tamellm.batching import length_sorted_batches
+from tamellm.inputs import as_text_list
+from tamellm.results import Classification
+from tamellm.tasks.base import TaskModel, register
+
+
+@register("classify", kinds=("transformers",))
+class TextClassifier(TaskModel):
+    """A sequence-classification model: labels come from its config (id2label)."""
+
+    max_length = 512
+
+    @property
+    def labels(self) -> list[str]:
+        """The label names, in the order of the model's outputs."""
+        id2label = self.model.config.id2label
+        return [str(id2label[i]) for i in range(len(id2label))]
+
+    @property
+    def multi_label(self) -> bool:
+        """Whether each label is scored independently (sigmoid) instead of one-of-N."""
+        return self.model.config.problem_type == "multi_label_classification"
+
+    @torch.inference_mode()
+    def probabilities(self, texts: list[str], batch_size: int = 64) -> torch.Tensor:
+        """Label probabilities for each text, rows in input order."""
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
+        out = torch.zeros(len(texts), len(self.labels))
+        for indices in length_sorted_batches([len(x) for x in encoded["input_ids"]], batch_size):
+            batch = self.tokenizer.pad([{k: encoded[k][i] for k in encoded.keys()} for i in indices],
+                                       return_tensors="pt")
+            logits = self.model(**batch).logits.float()
+            out[indices] = torch.sigmoid(logits) if self.multi_label else logits.softmax(-1)
+        return out
+
+    def predict(
+        self, inputs: str | list[str], labels: object = None, batch_size: int = 64, threshold: float = 0.5
+    ) -> Classification | list[Classification]:
+        """Classify one text or a list. ``labels`` is ignored: the model knows its labels."""
+        texts, single = as_text_list(inputs)
+        names = self.labels
+        results = []
+        for text, row in zip(texts, self.probabilities(texts, batch_size).tolist(), strict=True):
+            order = sorted(range(len(names)), key=lambda i: -row[i])
+            scores = {names[i]: round(row[i], 6) for i in order}
+            chosen = [names[i] for i in order if row[i] >= threshold] if self.multi_label else []
+            results.append(Classification(text, names[order[0]], scores, chosen or [names[order[0]]]))
+        return results[0] if single else results
