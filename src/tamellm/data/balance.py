@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.class_weight import compute_class_weight
 
 from tamellm.data.columns import require_column
 from tamellm.data.labels import label_sort_key, plain
@@ -39,6 +38,8 @@ def class_weights(labels: Iterable[Any]) -> dict[Any, float]:
     Keys are the labels as plain Python values, in sorted order. Multi-label rows
     (lists) count once per label they hold; missing labels are ignored.
     """
+    from sklearn.utils.class_weight import compute_class_weight  # slow to import: only when needed
+
     flat = _flat_labels(labels)
     if not flat:
         raise DataError("cannot compute class weights: there are no labels", "pass the training labels")

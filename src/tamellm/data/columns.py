@@ -56,6 +56,9 @@ LABEL_NAMES: tuple[str, ...] = (
     "tag",
     "tags",
     "polarity",
+    "topics",
+    "intents",
+    "emotions",
 )
 DELIMITERS: tuple[str, ...] = ("|", ";")
 MAX_CLASSES = 1000  # more distinct values than this is never a label column
@@ -150,6 +153,10 @@ class _Profile:
     delimiter: str | None = None  # for multi-label strings
 
     @property
+    def multi(self) -> bool:
+        return self.kind == "list" or self.delimiter is not None
+
+    @property
     def unique_ratio(self) -> float:
         return self.nunique / max(self.n, 1)
 
@@ -200,7 +207,9 @@ def _multi_delimiter(values: pd.Series) -> str | None:
 
 
 def _few_values(p: _Profile) -> bool:
-    return 1 <= p.nunique <= MAX_CLASSES and p.nunique < p.n and (p.nunique <= 100 or p.unique_ratio <= 0.2)
+    """Few distinct values: classes repeat (multi-label rows may hold more classes than rows)."""
+    repeats = p.multi or p.nunique < p.n
+    return 1 <= p.nunique <= MAX_CLASSES and repeats and (p.nunique <= 100 or p.unique_ratio <= 0.2)
 
 
 def _show_classes(p: _Profile, df: pd.DataFrame) -> str:
@@ -315,7 +324,7 @@ def _choose_label(
     named = [
         p
         for p in usable
-        if _name_rank(p.name, LABEL_NAMES) < math.inf and (p.unique_ratio <= 0.5 or p.n < 50)
+        if _name_rank(p.name, LABEL_NAMES) < math.inf and (p.multi or p.unique_ratio <= 0.5 or p.n < 50)
     ]
     if named:
         best = min(named, key=lambda p: _name_rank(p.name, LABEL_NAMES))

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from tamellm.data.columns import ColumnChoice, infer_columns, require_column, split_labels
 from tamellm.data.readers import read_table
@@ -89,6 +88,8 @@ def _cut(
     why: list[str],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split ``positions`` into (rest, held-out of ``n_hold``), stratified when possible."""
+    from sklearn.model_selection import train_test_split  # slow to import: only when splitting
+
     if n_hold == 0:
         return positions, positions[:0]
     if strata is not None:

@@ -82,7 +82,8 @@ def validate(
         raise DataError("nothing to validate: no data given", "pass a DataFrame or Splits")
     first_name, first = next(iter(parts.items()))
     if columns is None:
-        columns = getattr(df_or_splits, "columns", None) or infer_columns(first)
+        given = df_or_splits.columns if isinstance(df_or_splits, Splits) else None
+        columns = given or infer_columns(first)
     report = ValidationReport(stats={"rows": {k: len(v) for k, v in parts.items()}})
     keys: dict[str, pd.Series] = {}
     classes: dict[str, Counter[Any]] = {}

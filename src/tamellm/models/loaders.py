@@ -27,6 +27,14 @@ class LoadedModel:
     tokenizer: Any = None
 
 
+def quiet_transformers() -> None:
+    """Keep transformers' progress bars and advice off the user's terminal (we log instead)."""
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
 def _transformers_class(task: str):
     import transformers
 
@@ -110,6 +118,8 @@ def load_weights(resolved: ResolvedModel) -> LoadedModel:
                     f"runnable kinds: {', '.join(LOADERS)}",
                 )
             log.info("Loading %s (%s) from %s", resolved.name, resolved.kind, resolved.path)
+            if resolved.kind not in ("spacy", "whisper"):
+                quiet_transformers()
             _CACHE[key] = loader(resolved)
         return _CACHE[key]
 

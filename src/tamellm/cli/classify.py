@@ -1,0 +1,44 @@
+"""``tamellm classify TEXT... --labels a,b,c``: zero-shot or with a fine-tuned model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tamellm.cli.common import (
+    ColumnOption, InputOption, JsonOption, ModelOption, TextsArgument, as_list, collect_texts, console, print_json,
+)
+
+
+def classify_command(
+    texts: TextsArgument = None,
+    labels: Annotated[str | None, typer.Option("--labels", "-l", help="Comma-separated candidate labels.")] = None,
+    model: ModelOption = None,
+    input_file: InputOption = None,
+    column: ColumnOption = None,
+    multi_label: Annotated[bool, typer.Option(help="Allow several labels per text.")] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Classify texts. Without --model: zero-shot over --labels. With a fine-tuned folder: its labels."""
+    from tamellm import api
+
+    items = collect_texts(texts, input_file, column)
+    results = as_list(api.classify(items, labels=labels, model=model, multi_label=multi_label))
+    if json_output:
+        print_json([r.to_dict() for r in results])
+        return
+    table = Table()
+    for name in ("text", "label", "score", "other scores"):
+        table.add_column(name)
+    for r in results:
+        others = ", ".join(f"{k} {v:.2f}" for k, v in list(r.scores.items())[1:4])
+        label = ", ".join(r.labels) if multi_label else r.label
+        table.add_row(r.text[:80], f"[bold]{label}[/]", f"{r.score:.2f}", others)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("classify")(classify_command)

@@ -1,0 +1,210 @@
+"""Shared fixtures: tiny random models built in the test session, and a private TAMELLM_HOME.
+
+Nothing here downloads anything. Each tiny model (a 2-layer BERT or GPT-2 with a
+tokenizer trained on ``SENTENCES``) is built once per session, lazily: a test module
+that asks for none of them pays nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SENTENCES = [
+    "Barack Obama visited Paris in the spring.",
+    "The striker scored twice in the final match.",
+    "Angela Merkel met the president in Berlin.",
+    "This phone is great and the battery lasts all day.",
+    "The film was boring and far too long.",
+    "Markets fell sharply after the bank raised rates.",
+    "A cat sits on the mat near the window.",
+    "A kitten rests on a rug by the fire.",
+    "Marie Curie worked in Warsaw and later in Paris.",
+    "The election results surprised everyone in London.",
+    "I love this restaurant, the food is wonderful.",
+    "The service was terrible and the soup was cold.",
+    "Shares of the company rose by ten percent today.",
+    "The team won the cup after a long season.",
+    "Alice and Bob walked along the river in Rome.",
+    "Please summarize the meeting notes for the team.",
+    "What is the capital of France?",
+    "The capital of France is Paris.",
+    "Rain is expected tomorrow in New York.",
+    "The new laptop is fast, light and quiet.",
+    "John Smith moved from Madrid to Tokyo last year.",
+]
+
+BERT_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+NER_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+MAX_POSITIONS = 64  # small on purpose: long inputs must be truncated, not overflow the position table
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_tamellm_home(tmp_path_factory):
+    """Point TAMELLM_HOME at a temporary folder so that no test writes to ~/.cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TAMELLM_HOME", str(tmp_path_factory.mktemp("tamellm-home")))
+        mp.delenv("TAMELLM_ALLOW_NETWORK", raising=False)
+        yield
+
+
+@pytest.fixture
+def persistent_tamellm_home(monkeypatch):
+    """The per-user cache (~/.cache/tamellm): the SmolLM2 GGUF conversion (~20-45 s) happens once a machine."""
+    path = Path.home() / ".cache" / "tamellm"
+    monkeypatch.setenv("TAMELLM_HOME", str(path))
+    return path
+
+
+def _bert_tokenizer():
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    tok.train_from_iterator(SENTENCES, trainers.WordPieceTrainer(vocab_size=400, special_tokens=BERT_SPECIALS))
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
+    # No model_max_length on purpose: many real tokenizers lack one, so the model's
+    # position table must be what bounds the input length.
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
+
+
+def _bert_config(tokenizer, **extra):
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=MAX_POSITIONS, pad_token_id=tokenizer.pad_token_id,
+        **extra,
+    )
+
+
+def _save(model, tokenizer, folder: Path) -> Path:
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def bert_tokenizer():
+    return _bert_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_dir(tmp_path_factory, bert_tokenizer) -> Path:
+    """A random 2-layer BertModel folder: an encoder (task embed / zero-shot)."""
+    import torch
+    from transformers import BertModel
+
+    torch.manual_seed(0)
+    model = BertModel(_bert_config(bert_tokenizer))
+    return _save(model, bert_tokenizer, tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier_dir(tmp_path_factory, bert_tokenizer) -> Path:
+    """A random BertForSequenceClassification folder with labels negative / positive."""
+    import torch
+    from transformers import BertForSequenceClassification
+
+    torch.manual_seed(1)
+    config = _bert_config(bert_tokenizer, id2label={0: "negative", 1: "positive"},
+                          label2id={"negative": 0, "positive": 1})
+    model = BertForSequenceClassification(config)
+    return _save(model, bert_tokenizer, tmp_path_factory.mktemp("tiny-classifier"))
+
+
+@pytest.fixture(scope="session")
+def tiny_ner_dir(tmp_path_factory, bert_tokenizer) -> Path:
+    """A random BertForTokenClassification folder tagging O, B-PER, I-PER, B-LOC, I-LOC.
+
+    The classifier bias favours B-PER so that a random model still emits entities.
+    """
+    import torch
+    from transformers import BertForTokenClassification
+
+    torch.manual_seed(2)
+    config = _bert_config(bert_tokenizer, id2label=dict(enumerate(NER_LABELS)),
+                          label2id={label: i for i, label in enumerate(NER_LABELS)})
+    model = BertForTokenClassification(config)
+    with torch.no_grad():
+        model.classifier.bias.copy_(torch.tensor([0.0, 3.0, 0.0, 1.0, 0.0]))
+    return _save(model, bert_tokenizer, tmp_path_factory.mktemp("tiny-ner"))
+
+
+def _gpt2_tokenizer():
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tok.train_from_iterator(SENTENCES, trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<|endoftext|>", eos_token="<|im_end|>", pad_token="<|endoftext|>",
+        unk_token="<|endoftext|>",
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
+    return tokenizer
+
+
+def _gpt2(tokenizer, seed: int):
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(seed)
+    config = GPT2Config(
+        vocab_size=len(tokenizer), n_positions=256, n_embd=32, n_layer=2, n_head=2,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    return GPT2LMHeadModel(config)
+
+
+@pytest.fixture(scope="session")
+def gpt2_tokenizer():
+    return _gpt2_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
+    """A random 2-layer GPT-2 with a byte-level BPE tokenizer and a ChatML-like chat template."""
+    model = _gpt2(gpt2_tokenizer, seed=3)
+    return _save(model, gpt2_tokenizer, tmp_path_factory.mktemp("tiny-gpt2"))
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_eos_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
+    """A GPT-2 whose first generated token is always the end-of-sequence token.
+
+    Its final layer norm outputs a constant vector that matches the (tied) embedding of
+    ``<|im_end|>`` far better than any other token's, so greedy decoding stops at once.
+    """
+    import torch
+
+    model = _gpt2(gpt2_tokenizer, seed=4)
+    eos = gpt2_tokenizer.eos_token_id
+    with torch.no_grad():
+        direction = torch.ones(model.config.n_embd)
+        model.transformer.ln_f.weight.zero_()
+        model.transformer.ln_f.bias.copy_(direction)
+        model.transformer.wte.weight[eos] = direction * 10
+    return _save(model, gpt2_tokenizer, tmp_path_factory.mktemp("tiny-gpt2-eos"))
+
