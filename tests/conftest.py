@@ -55,7 +55,7 @@ def private_tamellm_home(tmp_path_factory):
 
 @pytest.fixture
 def persistent_tamellm_home(monkeypatch):
-    """The per-user cache (~/.cache/tamellm): the SmolLM2 GGUF conversion (~20-45 s) happens once a machine."""
+    """The per-user cache (~/.cache/tamellm): the SmolLM2 GGUF conversion (~20-45 s) runs once a machine."""
     path = Path.home() / ".cache" / "tamellm"
     monkeypatch.setenv("TAMELLM_HOME", str(path))
     return path
@@ -69,10 +69,11 @@ def _bert_tokenizer():
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.decoder = decoders.WordPiece()
-    tok.train_from_iterator(SENTENCES, trainers.WordPieceTrainer(vocab_size=400, special_tokens=BERT_SPECIALS))
-    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    trainer = trainers.WordPieceTrainer(vocab_size=400, special_tokens=BERT_SPECIALS)
+    tok.train_from_iterator(SENTENCES, trainer)
+    specials = [("[CLS]", tok.token_to_id("[CLS]")), ("[SEP]", tok.token_to_id("[SEP]"))]
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=specials
     )
     # No model_max_length on purpose: many real tokenizers lack one, so the model's
     # position table must be what bounds the input length.
@@ -190,21 +191,32 @@ def tiny_gpt2_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
     return _save(model, gpt2_tokenizer, tmp_path_factory.mktemp("tiny-gpt2"))
 
 
-@pytest.fixture(scope="session")
-def tiny_gpt2_eos_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
-    """A GPT-2 whose first generated token is always the end-of-sequence token.
+def _constant_gpt2(tokenizer, token_id: int, folder: Path) -> Path:
+    """A GPT-2 whose greedy choice is always ``token_id``.
 
-    Its final layer norm outputs a constant vector that matches the (tied) embedding of
-    ``<|im_end|>`` far better than any other token's, so greedy decoding stops at once.
+    Its final layer norm outputs one constant vector that matches the (tied) embedding
+    of ``token_id`` far better than any other token's.
     """
     import torch
 
-    model = _gpt2(gpt2_tokenizer, seed=4)
-    eos = gpt2_tokenizer.eos_token_id
+    model = _gpt2(tokenizer, seed=4)
     with torch.no_grad():
         direction = torch.ones(model.config.n_embd)
         model.transformer.ln_f.weight.zero_()
         model.transformer.ln_f.bias.copy_(direction)
-        model.transformer.wte.weight[eos] = direction * 10
-    return _save(model, gpt2_tokenizer, tmp_path_factory.mktemp("tiny-gpt2-eos"))
+        model.transformer.wte.weight[token_id] = direction * 10
+    return _save(model, tokenizer, folder)
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_eos_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
+    """A GPT-2 that answers the end-of-sequence token at once (an empty, finished answer)."""
+    return _constant_gpt2(gpt2_tokenizer, gpt2_tokenizer.eos_token_id, tmp_path_factory.mktemp("tiny-gpt2-eos"))
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_the_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
+    """A GPT-2 that answers " the the the ..." (one word per token) until it is stopped."""
+    (token_id,) = gpt2_tokenizer(" the", add_special_tokens=False)["input_ids"]
+    return _constant_gpt2(gpt2_tokenizer, token_id, tmp_path_factory.mktemp("tiny-gpt2-the"))
 

@@ -28,7 +28,10 @@ def test_usual_names_win():
     assert (c.text, c.label, c.multi_label) == ("review", "sentiment", False)
     assert c.reason_text.startswith("chose 'review' as text: longest string column (mean ")
     assert "usual" in c.reason_text
-    assert c.reason_label == "chose 'sentiment' as label: a usual name for labels (2 classes: 'neg', 'pos' in 6 rows)"
+    assert (
+        c.reason_label
+        == "chose 'sentiment' as label: a usual name for labels (2 classes: 'neg', 'pos' in 6 rows)"
+    )
 
 
 def test_unnamed_columns_by_length_and_cardinality():
@@ -41,7 +44,11 @@ def test_unnamed_columns_by_length_and_cardinality():
 
 
 def test_named_text_column_beats_a_longer_one_and_says_so():
-    df = frame(Question=["how do I pay?", "where is my card?"] * 3, Answer=[r * 3 for r in REVIEWS], Class=["a", "b"] * 3)
+    df = frame(
+        Question=["how do I pay?", "where is my card?"] * 3,
+        Answer=[r * 3 for r in REVIEWS],
+        Class=["a", "b"] * 3,
+    )
     c = infer_columns(df)
     assert c.text == "Question" and c.label == "Class"
     assert "'Answer' is longer" in c.reason_text and "text_column='Answer'" in c.reason_text
@@ -70,11 +77,15 @@ def test_same_column_for_both_is_refused():
 
 
 def test_multi_label_lists_and_joined_strings():
-    lists = frame(text=REVIEWS, labels=[["battery"], ["support", "quality"], ["price"], ["quality"], [], ["audio"]])
+    lists = frame(
+        text=REVIEWS, labels=[["battery"], ["support", "quality"], ["price"], ["quality"], [], ["audio"]]
+    )
     c = infer_columns(lists)
     assert c.label == "labels" and c.multi_label and c.label_delimiter is None
     assert "multi-label (lists of labels), 5 classes" in c.reason_label
-    joined = frame(text=REVIEWS, topics=["battery|screen", "support", "price|camera", "quality", "speed", "audio"])
+    joined = frame(
+        text=REVIEWS, topics=["battery|screen", "support", "price|camera", "quality", "speed", "audio"]
+    )
     c = infer_columns(joined)
     assert c.label == "topics" and c.multi_label and c.label_delimiter == "|"
     assert c.label_values(joined).tolist()[0] == ["battery", "screen"]

@@ -56,6 +56,8 @@ def test_tokenize_offsets():
     toks = tokenize(text)
     assert [t for t, _, _ in toks] == ["Ada", "'", "s", "U", ".", "K", ".", "trip", ",", "2024", "!"]
     assert all(text[s:e] == t for t, s, e in toks)
+    assert [t for t, _, _ in tokenize("我爱北京 ok")] == ["我", "爱", "北", "京", "ok"]
+    assert spans_to_iob2("我爱北京", [[2, 4, "LOC"]])["tags"] == ["O", "O", "B-LOC", "I-LOC"]
 
 
 def test_spans_to_iob2():
@@ -88,8 +90,10 @@ def test_bad_spans(entities, expected):
 def test_read_ner_jsonl_spans_and_tokens(tmp_path):
     p = tmp_path / "ner.jsonl"
     rows = [
-        {"text": "Ada met Bob in Paris", "entities": [{"start": 0, "end": 3, "label": "PER"},
-                                                   {"start": 15, "end": 20, "label": "LOC"}]},
+        {
+            "text": "Ada met Bob in Paris",
+            "entities": [{"start": 0, "end": 3, "label": "PER"}, {"start": 15, "end": 20, "label": "LOC"}],
+        },
         {"text": "nothing here"},
         {"tokens": ["Bob", "smiled"], "ner_tags": ["B-PER", "O"]},
     ]

@@ -21,7 +21,11 @@ def test_csv_keeps_text_as_written_and_marks_rows(tmp_path):
     p = write(tmp_path / "reviews.csv", 'text,label\n"great, really",pos\nNA,neg\n"said ""hi""",pos\n')
     df = read_table(p)
     assert list(df.columns) == ["text", "label"]
-    assert df["text"].tolist() == ["great, really", "NA", 'said "hi"']  # "NA" is a review, not a missing value
+    assert df["text"].tolist() == [
+        "great, really",
+        "NA",
+        'said "hi"',
+    ]  # "NA" is a review, not a missing value
     assert df.attrs["tamellm"] == {"source": str(p), "first_row": 2, "row_unit": "row"}
     assert row_numbers(df, [0, 2]) == ("row", [2, 4])  # the header is row 1, as in a spreadsheet
 

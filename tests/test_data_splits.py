@@ -123,3 +123,20 @@ def test_load_splits_explicit_columns_and_leakage(tmp_path):
     (leak,) = validate(s).by_code("leakage")
     assert leak.count == 3 and leak.rows == [2, 3, 4]
     assert read_table(dev).attrs["tamellm"]["source"].endswith("d.csv")
+
+
+def test_one_missing_label_does_not_block_stratification():
+    df = labelled(30, 10)
+    df.loc[5, "label"] = None
+    s = split(df, "label", val_size=0.25, test_size=0.25, seed=0)
+    assert "stratified on 'label'" in s.notes[0]
+    assert sum(s.sizes().values()) == 40
+
+
+def test_multi_label_lists_stratify_on_label_sets():
+    df = pd.DataFrame(
+        {"text": [f"t{i}" for i in range(40)], "labels": [["a", "b"], ["a"], ["b"], ["b", "a"]] * 10}
+    )
+    s = split(df, "labels", val_size=0.25, test_size=0.25)
+    assert "stratified on 'labels'" in s.notes[0]
+    assert s.test["labels"].map(len).tolist().count(2) == 5  # a+b rows (half of all) stay half

@@ -88,7 +88,10 @@ def test_labels_missing_from_train_are_errors(tmp_path):
     report = validate({"train": train, "validation": dev}, COLS)
     (issue,) = report.errors
     assert issue.code == "unseen_label" and issue.split == "validation" and issue.rows == [3, 4]
-    assert issue.message == "validation (dev.csv) has labels that train lacks in column 'label': 'meh' (rows 3, 4)"
+    assert (
+        issue.message
+        == "validation (dev.csv) has labels that train lacks in column 'label': 'meh' (rows 3, 4)"
+    )
 
 
 def test_int_labels_against_text_labels_get_a_type_hint():
@@ -99,7 +102,11 @@ def test_int_labels_against_text_labels_get_a_type_hint():
 
 
 def test_duplicates_and_dedupe(tmp_path):
-    df = csv(tmp_path, "dup.csv", balanced_rows() + ["review number 1,pos", " review number 1 ,pos", "review number 2,neg"])
+    df = csv(
+        tmp_path,
+        "dup.csv",
+        balanced_rows() + ["review number 1,pos", " review number 1 ,pos", "review number 2,neg"],
+    )
     (issue,) = validate(df, COLS).by_code("duplicate_text")
     assert issue.level == "warning" and issue.rows == [8, 9, 10] and issue.count == 3
     assert issue.message == "3 rows of dup.csv repeat a text seen earlier in column 'text': rows 8, 9, 10"
@@ -175,7 +182,9 @@ def test_multi_label_checks(tmp_path):
 
 def test_jsonl_rows_are_line_numbers(tmp_path):
     p = tmp_path / "d.jsonl"
-    p.write_text("\n".join(json.dumps({"text": t, "label": i % 2}) for i, t in enumerate(["a", "b", "", "c"])))
+    p.write_text(
+        "\n".join(json.dumps({"text": t, "label": i % 2}) for i, t in enumerate(["a", "b", "", "c"]))
+    )
     (issue,) = validate(read_table(p), COLS).by_code("empty_text")
     assert issue.message.endswith("d.jsonl: line 3")
 

@@ -82,8 +82,11 @@ def chat(
     return generator.stream(messages, **options) if stream else generator.chat(messages, **options)
 
 
-def summarize(text: str, model: str | None = None, max_words: int = 40) -> Generation:
-    """Summarize a text in at most about ``max_words`` words (prompts the chat model)."""
+def summarize(text: Texts, model: str | None = None, max_words: int = 40) -> Generation | list[Generation]:
+    """Summarize a text (or each text of a list) in about ``max_words`` words at most.
+
+    Prompts the chat model; a single text gives one ``Generation``, a list gives a list.
+    """
     return _for_task("generate", model).summarize(text, max_words=max_words)
 
 
@@ -125,7 +128,9 @@ def ner(texts: Texts, model: str | os.PathLike | None = None) -> EntityResult | 
     return _for_task("ner", model).predict(texts)
 
 
-def transcribe(audio: str | os.PathLike, model: str | None = None, language: str | None = "en") -> Transcription:
+def transcribe(
+    audio: str | os.PathLike, model: str | None = None, language: str | None = "en"
+) -> Transcription:
     """Transcribe an audio file (needs the 'speech' extra)."""
     return _for_task("transcribe", model).predict(audio, language=language)
 

@@ -10,9 +10,12 @@ from tamellm.errors import InputError
 def as_text_list(texts: str | Iterable[str], what: str = "text") -> tuple[list[str], bool]:
     """Return (list of texts, whether a single string was given); reject empty input."""
     single = isinstance(texts, str)
+    if not single and (texts is None or isinstance(texts, bytes | dict) or not isinstance(texts, Iterable)):
+        raise InputError(f"Expected a {what} or a list of them, got {type(texts).__name__}",
+                         "pass a non-empty string or a list of strings")
     items = [texts] if single else list(texts)
     if not items:
-        raise InputError(f"No {what} given", f"pass a non-empty string or a list of strings")
+        raise InputError(f"No {what} given", "pass a non-empty string or a list of strings")
     for i, item in enumerate(items):
         if not isinstance(item, str):
             raise InputError(f"{what} #{i + 1} is a {type(item).__name__}, not a string", "pass strings")

@@ -80,4 +80,4 @@ def oversample(df: pd.DataFrame, label_column: str, seed: int = 0) -> pd.DataFra
     logger.info(
         "oversample: added %d rows so that every class of '%s' has %d", len(added), label_column, target
     )
-    return df.iloc[np.concatenate([positions, np.sort(added)])]
+    return df.iloc[np.concatenate([positions, added])]

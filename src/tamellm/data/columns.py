@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import logging
 import math
-import re
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import pandas as pd
 
+from tamellm.data.colstats import (
+    ColumnProfile,
+    few_values,
+    looks_like_id,
+    name_rank,
+    profile_column,
+    split_labels,
+)
 from tamellm.errors import DataError, did_you_mean
 
 logger = logging.getLogger(__name__)
@@ -60,8 +66,6 @@ LABEL_NAMES: tuple[str, ...] = (
     "intents",
     "emotions",
 )
-DELIMITERS: tuple[str, ...] = ("|", ";")
-MAX_CLASSES = 1000  # more distinct values than this is never a label column
 
 
 @dataclass(frozen=True)
@@ -109,111 +113,12 @@ def require_column(df: pd.DataFrame, name: str, role: str, source: str | None = 
     )
 
 
-def split_labels(value: Any, delimiter: str | None) -> list[str]:
-    """The labels in one multi-label cell: a list/tuple/array, or a string split on ``delimiter``."""
-    if isinstance(value, str):
-        parts = value.split(delimiter) if delimiter else [value]
-        return [p.strip() for p in parts if p.strip()]
-    if isinstance(value, Sequence) or hasattr(value, "tolist"):
-        items = value.tolist() if hasattr(value, "tolist") else list(value)
-        return [str(v).strip() for v in items if v is not None and str(v).strip()]
-    return [str(value)]
-
-
-def _name_rank(name: Any, preferred: tuple[str, ...]) -> float:
-    """0.. for an exact (case-insensitive) name in ``preferred``, +100 for a word of it, inf otherwise."""
-    low = str(name).strip().lower()
-    if low in preferred:
-        return preferred.index(low)
-    ranks = [preferred.index(w) for w in _words(name) if w in preferred and len(w) > 1]
-    return 100 + min(ranks) if ranks else math.inf
-
-
 def _source(df: pd.DataFrame) -> str:
     return str(df.attrs.get("tamellm", {}).get("source", "the data"))
 
 
-def _words(name: Any) -> list[str]:
-    """'userId' / 'user_id' / 'User ID' -> ['user', 'id']."""
-    return [w for w in re.split(r"[^a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", str(name)).lower()) if w]
-
-
-def _looks_like_id(name: Any) -> bool:
-    words = _words(name)
-    return bool(words) and words[-1] in ("id", "ids", "uuid", "timestamp", "time", "date", "index", "idx")
-
-
-@dataclass
-class _Profile:
-    name: Any
-    kind: str  # string | int | float | bool | list | other | empty
-    n: int
-    nunique: int
-    mean_len: float = 0.0
-    delimiter: str | None = None  # for multi-label strings
-
-    @property
-    def multi(self) -> bool:
-        return self.kind == "list" or self.delimiter is not None
-
-    @property
-    def unique_ratio(self) -> float:
-        return self.nunique / max(self.n, 1)
-
-
-def _kind(values: pd.Series) -> str:
-    if values.empty:
-        return "empty"
-    if pd.api.types.is_bool_dtype(values):
-        return "bool"
-    if pd.api.types.is_integer_dtype(values):
-        return "int"
-    if pd.api.types.is_float_dtype(values):
-        return "int" if bool((values % 1 == 0).all()) else "float"
-    types = set(values.map(type))
-    if types <= {str}:
-        return "string"
-    if all(issubclass(t, list | tuple) or hasattr(t, "tolist") for t in types):
-        return "list"
-    return "other"
-
-
-def _profile(df: pd.DataFrame, name: Any) -> _Profile:
-    values = df[name].dropna()
-    kind = _kind(values)
-    prof = _Profile(name, kind, len(values), 0)
-    if kind == "list":
-        prof.nunique = len({x for v in values for x in split_labels(v, None)})
-    elif kind in ("string", "int", "float", "bool"):
-        prof.nunique = int(values.nunique())
-    if kind == "string":
-        prof.mean_len = float(values.str.len().mean())
-        prof.delimiter = _multi_delimiter(values)
-        if prof.delimiter:
-            prof.nunique = len({x for v in values for x in split_labels(v, prof.delimiter)})
-    return prof
-
-
-def _multi_delimiter(values: pd.Series) -> str | None:
-    """The delimiter of a multi-label string column, or None if values are not short joined labels."""
-    for d in DELIMITERS:
-        has = values.str.contains(d, regex=False)
-        if not has.any() or has.mean() < 0.05:
-            continue
-        parts = values[has].str.split(d, regex=False).explode().str.strip()
-        if parts.str.len().mean() <= 30 and (parts != "").all():
-            return d
-    return None
-
-
-def _few_values(p: _Profile) -> bool:
-    """Few distinct values: classes repeat (multi-label rows may hold more classes than rows)."""
-    repeats = p.multi or p.nunique < p.n
-    return 1 <= p.nunique <= MAX_CLASSES and repeats and (p.nunique <= 100 or p.unique_ratio <= 0.2)
-
-
-def _show_classes(p: _Profile, df: pd.DataFrame) -> str:
-    if p.kind == "list" or p.delimiter:
+def _show_classes(p: ColumnProfile, df: pd.DataFrame) -> str:
+    if p.multi:
         return f"{p.nunique} classes"
     counts = df[p.name].dropna().value_counts()
     shown = ", ".join(repr(x.item() if hasattr(x, "item") else x) for x in sorted(counts.index, key=str)[:5])
@@ -247,7 +152,7 @@ def infer_columns(
                 f"column '{label_column}' cannot be both the text and the label column",
                 "pass different text_column= and label_column=",
             )
-    profiles = {c: _profile(df, c) for c in df.columns}
+    profiles = {c: profile_column(df, c) for c in df.columns}
     text, reason_text = _choose_text(df, profiles, text_column, label_column)
     label, reason_label, multi, delim = _choose_label(df, profiles, text, label_column)
     if label is None and require_label:
@@ -262,7 +167,7 @@ def infer_columns(
 
 
 def _choose_text(
-    df: pd.DataFrame, profiles: dict[Any, _Profile], given: str | None, label: str | None
+    df: pd.DataFrame, profiles: dict[Any, ColumnProfile], given: str | None, label: str | None
 ) -> tuple[str, str]:
     if given is not None:
         p = profiles[given]
@@ -280,9 +185,9 @@ def _choose_text(
             "pass text_column= to name the column that holds the text",
         )
     longest = max(strings, key=lambda p: p.mean_len)
-    named = [p for p in strings if _name_rank(p.name, TEXT_NAMES) < math.inf]
+    named = [p for p in strings if name_rank(p.name, TEXT_NAMES) < math.inf]
     if named:
-        best = min(named, key=lambda p: (_name_rank(p.name, TEXT_NAMES), -p.mean_len))
+        best = min(named, key=lambda p: (name_rank(p.name, TEXT_NAMES), -p.mean_len))
         stats = f"mean {best.mean_len:.0f} chars"
         if best is longest:
             return (
@@ -301,11 +206,11 @@ def _choose_text(
 
 
 def _choose_label(
-    df: pd.DataFrame, profiles: dict[Any, _Profile], text: str, given: str | None
+    df: pd.DataFrame, profiles: dict[Any, ColumnProfile], text: str, given: str | None
 ) -> tuple[str | None, str, bool, str | None]:
     if given is not None:
         p = profiles[given]
-        multi = p.kind == "list" or p.delimiter is not None
+        multi = p.multi
         how = f"multi-label ({_multi_words(p)}), " if multi else ""
         return (
             given,
@@ -320,17 +225,17 @@ def _choose_label(
         and p.kind in ("string", "int", "bool", "list")
         and not (p.kind == "string" and not p.delimiter and p.mean_len > 50 and p.unique_ratio > 0.5)
     ]
-    usable = [p for p in usable if not _looks_like_id(p.name) or _name_rank(p.name, LABEL_NAMES) < math.inf]
+    usable = [p for p in usable if not looks_like_id(p.name) or name_rank(p.name, LABEL_NAMES) < math.inf]
     named = [
         p
         for p in usable
-        if _name_rank(p.name, LABEL_NAMES) < math.inf and (p.multi or p.unique_ratio <= 0.5 or p.n < 50)
+        if name_rank(p.name, LABEL_NAMES) < math.inf and (p.multi or p.unique_ratio <= 0.5 or p.n < 50)
     ]
     if named:
-        best = min(named, key=lambda p: _name_rank(p.name, LABEL_NAMES))
+        best = min(named, key=lambda p: name_rank(p.name, LABEL_NAMES))
         why = "a usual name for labels"
     else:
-        few = [p for p in usable if _few_values(p) and p.nunique >= 2]
+        few = [p for p in usable if few_values(p) and p.nunique >= 2]
         if not few:
             others = [str(c) for c in df.columns if c != text]
             detail = "no other columns" if not others else "no other column has few distinct values"
@@ -343,11 +248,11 @@ def _choose_label(
         order = {c: i for i, c in enumerate(df.columns)}
         best = min(few, key=lambda p: (p.nunique, -order[p.name]))
         why = "column with the fewest distinct values"
-    multi = best.kind == "list" or best.delimiter is not None
+    multi = best.multi
     how = f"multi-label ({_multi_words(best)}), " if multi else ""
     reason = f"chose '{best.name}' as label: {why} ({how}{_show_classes(best, df)} in {best.n} rows)"
     return best.name, reason, multi, best.delimiter
 
 
-def _multi_words(p: _Profile) -> str:
+def _multi_words(p: ColumnProfile) -> str:
     return "lists of labels" if p.kind == "list" else f"'{p.delimiter}'-separated"

@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 Sentence = dict[str, list[str]]
 NerReader = Callable[[Path, "str | None"], list[Sentence]]
 _NER_READERS: dict[str, NerReader] = {}
-_TOKEN = re.compile(r"\w+|[^\w\s]")
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and CJK ideographs: one token each
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|[^\w\s]")
 
 
 def register_ner_reader(*suffixes: str) -> Callable[[NerReader], NerReader]:
@@ -43,6 +44,8 @@ def ner_suffixes() -> list[str]:
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:
     """Split on white space and punctuation: runs of word characters, and each other symbol alone.
+
+    Chinese and Japanese characters, written without spaces, are one token each.
 
     Returns ``(token, start, end)`` with character offsets into ``text``.
     """

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from tamellm.data.readers import row_numbers
 from tamellm.errors import DataError
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -53,6 +58,24 @@ class ValidationReport:
         """True when there is no error (warnings and infos allowed)."""
         return not self.errors
 
+    def add(
+        self,
+        level: str,
+        code: str,
+        message: str,
+        fix: str,
+        *,
+        split: str | None = None,
+        column: str | None = None,
+        rows: list[int] | None = None,
+        count: int | None = None,
+    ) -> Issue:
+        """Append an issue; ``count`` defaults to the number of ``rows``."""
+        rows = rows or []
+        issue = Issue(level, code, message, fix, split, column, rows, len(rows) if count is None else count)
+        self.issues.append(issue)
+        return issue
+
     def by_code(self, code: str) -> list[Issue]:
         """The issues with this code (e.g. ``"leakage"``)."""
         return [i for i in self.issues if i.code == code]
@@ -75,3 +98,33 @@ class ValidationReport:
         if not self.issues:
             return "no issues found"
         return "\n".join(str(i) for i in sorted(self.issues, key=lambda i: _ORDER.get(i.level, 3)))
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 row', '3 rows' ('3 classes' with ``many``)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def verb(n: int, one: str, many: str) -> str:
+    """The verb form agreeing with ``n``."""
+    return one if n == 1 else many
+
+
+def where(name: str, df: pd.DataFrame) -> str:
+    """'train (reviews.csv)', or just 'reviews.csv' for a lone frame named 'data'."""
+    source = df.attrs.get("tamellm", {}).get("source")
+    if not source:
+        return name
+    return Path(source).name if name == "data" else f"{name} ({Path(source).name})"
+
+
+def listed(items: list[str], limit: int = MAX_ROWS_SHOWN) -> str:
+    """'a, b, c, d, e and 3 more'."""
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def rows_text(df: pd.DataFrame, labels: Iterable[Any]) -> tuple[str, list[int]]:
+    """'rows 3, 7, 9, 12, 15 and 2 more' for index labels of ``df``, and all their file row numbers."""
+    unit, nums = row_numbers(df, labels)
+    return f"{unit if len(nums) == 1 else unit + 's'} {listed([str(n) for n in nums])}", nums

@@ -54,18 +54,27 @@ def _check_size(name: str, value: Any) -> float:
 
 
 def _strata(df: pd.DataFrame, label_column: str | None) -> np.ndarray | None:
-    """One hashable stratum per row (multi-label rows: their sorted label set), or None."""
+    """One stratum per row (multi-label rows: their sorted label set), or None without a label column.
+
+    Rows without a label form their own stratum; a single such row joins the largest one.
+    """
     if label_column is None:
         return None
     require_column(df, label_column, "label")
-    values = df[label_column]
-    out = []
-    for v in values.tolist():
-        if isinstance(v, str) or not hasattr(v, "__len__"):
-            out.append("<missing>" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v))
+    out = np.empty(len(df), dtype=object)
+    missing = np.zeros(len(df), dtype=bool)
+    for i, v in enumerate(df[label_column].tolist()):
+        if isinstance(v, list | tuple | np.ndarray):
+            out[i] = "|".join(sorted(split_labels(v, None)))
+        elif v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+            missing[i] = True
         else:
-            out.append("|".join(sorted(split_labels(v, None))))
-    return np.asarray(out, dtype=object)
+            out[i] = str(v)
+    if missing.any():
+        labels, counts = np.unique(out[~missing].astype(str), return_counts=True)
+        single = missing.sum() < 2 and len(labels)
+        out[missing] = labels[counts.argmax()] if single else "<missing label>"
+    return out
 
 
 def _why_not_stratified(strata: np.ndarray, n_hold: int, n_rest: int) -> str | None:

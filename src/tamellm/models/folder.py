@@ -65,7 +65,7 @@ def check_safetensors(path: Path) -> None:
         end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
         if 8 + header_len + end > size:
             raise ValueError(f"file is truncated ({size} bytes, tensors need {8 + header_len + end})")
-    except (struct.error, ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+    except (struct.error, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise ModelFormatError(
             f"Model file {path} is corrupt: {exc}",
             "the safetensors file could not be read; copy or download it again",

@@ -60,6 +60,11 @@ def _load_transformers(resolved: ResolvedModel) -> LoadedModel:
             "a model folder needs config.json, *.safetensors and tokenizer files",
         ) from exc
     model.eval()
+    # A tokenizer without a length limit (model_max_length ~1e30, common in hand-made folders)
+    # would let a long text overflow the model's position table: bound it by the model.
+    positions = getattr(model.config, "max_position_embeddings", None)
+    if isinstance(positions, int) and positions > 0 and (tokenizer.model_max_length or 0) > positions:
+        tokenizer.model_max_length = positions
     return LoadedModel(resolved, model, tokenizer)
 
 

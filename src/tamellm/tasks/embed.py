@@ -25,7 +25,8 @@ class EmbeddingModel(TaskModel):
     @torch.inference_mode()
     def encode(self, texts: list[str], batch_size: int = 64, normalize: bool = True) -> np.ndarray:
         """Embed texts in length-sorted batches; rows follow the input order."""
-        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
+        max_length = min(self.max_length, self.tokenizer.model_max_length)
+        encoded = self.tokenizer(texts, truncation=True, max_length=max_length)
         lengths = [len(ids) for ids in encoded["input_ids"]]
         dim = self.model.config.hidden_size
         out = np.zeros((len(texts), dim), dtype=np.float32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +30,12 @@ def check_messages(messages: list[Message]) -> list[Message]:
         if not isinstance(msg, dict) or "role" not in msg or "content" not in msg:
             raise InputError(f"Message #{i + 1} is not a {{'role', 'content'}} dict", f"got {msg!r}")
         if msg["role"] not in ROLES:
-            raise InputError(f"Message #{i + 1} has role '{msg['role']}'", f"accepted roles: {', '.join(ROLES)}")
+            raise InputError(f"Message #{i + 1} has role '{msg['role']}'",
+                             f"accepted roles: {', '.join(ROLES)}")
+        if not isinstance(msg["content"], str):
+            kind = type(msg["content"]).__name__
+            raise InputError(f"Message #{i + 1} has content of type {kind}, not a string",
+                             "pass the message text as a string")
     if not any(str(m["content"]).strip() for m in messages if m["role"] == "user"):
         raise InputError("The chat has no user message with text", "add {'role': 'user', 'content': '...'}")
     return messages
@@ -48,11 +54,44 @@ class Generator(TaskModel):
         text = "\n".join(m["content"] for m in messages)
         return self.tokenizer(text, return_tensors="pt")
 
-    def _generate_kwargs(self, max_new_tokens: int, temperature: float, top_p: float, seed: int | None) -> dict:
-        if max_new_tokens < 1:
-            raise InputError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
-        kwargs = {"max_new_tokens": max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id
-                  or self.tokenizer.eos_token_id}
+    def _context_size(self) -> int | None:
+        """How many positions (prompt + answer) the model can attend to, when it says."""
+        size = getattr(self.model.config, "max_position_embeddings", None)
+        return size if isinstance(size, int) and size > 0 else None
+
+    def _prepare(self, messages: list[Message], max_new_tokens: int) -> tuple[dict[str, torch.Tensor], int]:
+        """Tokenize the chat; return it with the number of new tokens that fit the model's context."""
+        whole = isinstance(max_new_tokens, numbers.Integral) and not isinstance(max_new_tokens, bool)
+        if not whole or max_new_tokens < 1:
+            raise InputError(f"max_new_tokens must be a whole number of at least 1, got {max_new_tokens!r}")
+        max_new_tokens = int(max_new_tokens)
+        messages = check_messages(messages)
+        inputs = self._prompt_ids(messages)
+        prompt_len = inputs["input_ids"].shape[1]
+        context = self._context_size()
+        if context is not None:
+            if prompt_len >= context:
+                raise InputError(
+                    f"The prompt is {prompt_len} tokens long; model '{self.name}' reads at most {context}",
+                    "shorten the prompt or the chat history",
+                )
+            # Past its context a model with learned positions fails mid-answer: stop there instead.
+            max_new_tokens = min(max_new_tokens, context - prompt_len)
+        return inputs, max_new_tokens
+
+    def _eos_ids(self) -> set[int]:
+        """Every token id that ends an answer: the tokenizer's and the generation config's."""
+        ids = {self.tokenizer.eos_token_id}
+        config_eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+        ids.update(config_eos if isinstance(config_eos, list | tuple) else [config_eos])
+        return {i for i in ids if i is not None}
+
+    def _generate_kwargs(
+        self, max_new_tokens: int, temperature: float, top_p: float, seed: int | None
+    ) -> dict:
+        pad_id = self.tokenizer.pad_token_id
+        kwargs = {"max_new_tokens": max_new_tokens,
+                  "pad_token_id": pad_id if pad_id is not None else self.tokenizer.eos_token_id}
         if temperature > 0:
             torch.manual_seed(0 if seed is None else seed)
             kwargs.update(do_sample=True, temperature=temperature, top_p=top_p)
@@ -69,15 +108,15 @@ class Generator(TaskModel):
         seed: int | None = None,
     ) -> Generation:
         """Answer the last user message of a chat history (greedy unless temperature > 0)."""
-        messages = check_messages(messages)
-        inputs = self._prompt_ids(messages)
+        inputs, max_new_tokens = self._prepare(messages, max_new_tokens)
         prompt_len = inputs["input_ids"].shape[1]
         start = time.perf_counter()
         with torch.inference_mode():
-            output = self.model.generate(**inputs, **self._generate_kwargs(max_new_tokens, temperature, top_p, seed))
+            kwargs = self._generate_kwargs(max_new_tokens, temperature, top_p, seed)
+            output = self.model.generate(**inputs, **kwargs)
         new = output[0, prompt_len:]
         text = self.tokenizer.decode(new, skip_special_tokens=True).strip()
-        finish = "length" if len(new) >= max_new_tokens and new[-1] != self.tokenizer.eos_token_id else "stop"
+        finish = "length" if len(new) >= max_new_tokens and int(new[-1]) not in self._eos_ids() else "stop"
         return Generation(text, messages[-1]["content"], int(len(new)), time.perf_counter() - start, finish)
 
     def stream(
@@ -88,22 +127,47 @@ class Generator(TaskModel):
         top_p: float = 0.95,
         seed: int | None = None,
     ) -> Iterator[str]:
-        """Yield the answer piece by piece as it is generated."""
-        from transformers import TextIteratorStreamer
+        """Yield the answer piece by piece as it is generated.
 
-        messages = check_messages(messages)
-        inputs = self._prompt_ids(messages)
+        Bad input raises here, not at the first ``next()``. Closing the iterator early
+        (a client that hangs up) stops the generation; an error inside it is re-raised.
+        """
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        inputs, max_new_tokens = self._prepare(messages, max_new_tokens)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        kwargs = {**inputs, **self._generate_kwargs(max_new_tokens, temperature, top_p, seed), "streamer": streamer}
+        cancelled = threading.Event()
+
+        class _Cancelled(StoppingCriteria):
+            def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs) -> torch.Tensor:
+                stop = cancelled.is_set()
+                return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
+
+        kwargs = {**inputs, **self._generate_kwargs(max_new_tokens, temperature, top_p, seed),
+                  "streamer": streamer, "stopping_criteria": StoppingCriteriaList([_Cancelled()])}
+        errors: list[BaseException] = []
 
         def run() -> None:
-            with torch.inference_mode():
-                self.model.generate(**kwargs)
+            try:
+                with torch.inference_mode():
+                    self.model.generate(**kwargs)
+            except BaseException as exc:  # noqa: BLE001 - handed to the reading thread below
+                errors.append(exc)
+                streamer.end()  # without the end signal the reader would wait forever
 
-        worker = threading.Thread(target=run, daemon=True)
+        worker = threading.Thread(target=run, name="tamellm-stream", daemon=True)
         worker.start()
-        yield from (piece for piece in streamer if piece)
-        worker.join()
+
+        def pieces() -> Iterator[str]:
+            try:
+                yield from (piece for piece in streamer if piece)
+            finally:
+                cancelled.set()
+                worker.join()
+            if errors:
+                raise errors[0]
+
+        return pieces()
 
     def predict(self, inputs: str | list[str], system: str | None = None, **options) -> Generation | list:
         """Generate a reply to one prompt or to each prompt of a list."""
@@ -112,9 +176,12 @@ class Generator(TaskModel):
         results = [self.chat(prefix + [{"role": "user", "content": p}], **options) for p in prompts]
         return results[0] if single else results
 
-    def summarize(self, text: str, max_words: int = 40, **options) -> Generation:
-        """Summarize a text by prompting the chat model."""
-        texts, _ = as_text_list(text)
+    def summarize(
+        self, text: str | list[str], max_words: int = 40, **options
+    ) -> Generation | list[Generation]:
+        """Summarize a text (or each text of a list) by prompting the chat model."""
+        texts, single = as_text_list(text)
         options.setdefault("max_new_tokens", max(32, int(max_words * 2)))
-        prompt = SUMMARY_PROMPT.format(words=max_words, text=texts[0].strip())
-        return self.chat([{"role": "user", "content": prompt}], **options)
+        prompts = [SUMMARY_PROMPT.format(words=max_words, text=t.strip()) for t in texts]
+        results = [self.chat([{"role": "user", "content": p}], **options) for p in prompts]
+        return results[0] if single else results

@@ -30,7 +30,8 @@ class TextClassifier(TaskModel):
     @torch.inference_mode()
     def probabilities(self, texts: list[str], batch_size: int = 64) -> torch.Tensor:
         """Label probabilities for each text, rows in input order."""
-        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length)
+        max_length = min(self.max_length, self.tokenizer.model_max_length)
+        encoded = self.tokenizer(texts, truncation=True, max_length=max_length)
         out = torch.zeros(len(texts), len(self.labels))
         for indices in length_sorted_batches([len(x) for x in encoded["input_ids"]], batch_size):
             batch = self.tokenizer.pad([{k: encoded[k][i] for k in encoded.keys()} for i in indices],

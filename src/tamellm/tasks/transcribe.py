@@ -19,5 +19,7 @@ class Transcriber(TaskModel):
         if not path.is_file():
             raise InputError(f"Audio file {path} not found", "pass the path of a wav, mp3, flac or ogg file")
         segments, info = self.model.transcribe(str(path), language=language, beam_size=beam_size)
-        parts = [{"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()} for s in segments]
+        parts = [
+            {"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()} for s in segments
+        ]
         return Transcription(" ".join(p["text"] for p in parts).strip(), info.language, parts)
