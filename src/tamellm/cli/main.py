@@ -6,6 +6,7 @@ line and exit non-zero; ``--debug`` (anywhere on the line) shows the traceback.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -13,9 +14,21 @@ import sys
 import click
 import typer
 
-from tamellm.cli import (
-    chat, classify, config_cmd, doctor, embed, generate, models, ner, quickstart, summarize, transcribe,
-)
+from tamellm.cli import config_cmd
+
+# One module per command, each exposing ``register(app)``. Add a command: add its module here.
+COMMAND_MODULES = [
+    "models",
+    "doctor",
+    "generate",
+    "chat",
+    "classify",
+    "ner",
+    "embed",
+    "summarize",
+    "transcribe",
+    "quickstart",
+]
 
 app = typer.Typer(
     name="tamellm",
@@ -34,8 +47,8 @@ def _root(
     """Language models made easy, offline first."""
 
 
-for module in (models, doctor, generate, chat, classify, ner, embed, summarize, transcribe, quickstart):
-    module.register(app)
+for _name in COMMAND_MODULES:
+    importlib.import_module(f"tamellm.cli.{_name}").register(app)
 app.add_typer(config_cmd.config_app, name="config")
 config_cmd.register(app)
 
