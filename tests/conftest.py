@@ -211,7 +211,8 @@ def _constant_gpt2(tokenizer, token_id: int, folder: Path) -> Path:
 @pytest.fixture(scope="session")
 def tiny_gpt2_eos_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
     """A GPT-2 that answers the end-of-sequence token at once (an empty, finished answer)."""
-    return _constant_gpt2(gpt2_tokenizer, gpt2_tokenizer.eos_token_id, tmp_path_factory.mktemp("tiny-gpt2-eos"))
+    folder = tmp_path_factory.mktemp("tiny-gpt2-eos")
+    return _constant_gpt2(gpt2_tokenizer, gpt2_tokenizer.eos_token_id, folder)
 
 
 @pytest.fixture(scope="session")

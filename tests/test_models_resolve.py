@@ -83,7 +83,8 @@ def test_empty_name_and_file_path_are_refused(tmp_path):
 def test_catalog_model_whose_package_is_missing_says_how_to_install():
     spec = ModelSpec(
         name="ghost", role="test", task="embed", kind="encoder", params="1M", license="MIT",
-        package="ghost-model-pkg", module="tamellm_ghost_model_pkg", install="pip install ghost-model-pkg==1.0",
+        package="ghost-model-pkg", module="tamellm_ghost_model_pkg",
+        install="pip install ghost-model-pkg==1.0",
     )
     with pytest.raises(ModelNotFoundError) as err:
         _resolve_catalog(spec)

@@ -169,3 +169,22 @@ def test_summarize_text_and_list(tiny_gpt2_the_dir):
     assert [m.prompt.rsplit("\n\n", 1)[1] for m in many] == [text.strip(), "Short note about lunch."]
     with pytest.raises(InputError, match="Empty text"):
         tamellm.summarize("  ", model=tiny_gpt2_the_dir)
+
+
+def test_model_without_chat_template_joins_the_turns(tiny_gpt2_dir, tmp_path):
+    import json
+    import shutil
+
+    folder = shutil.copytree(tiny_gpt2_dir, tmp_path / "base-gpt2")
+    (folder / "chat_template.jinja").unlink(missing_ok=True)
+    config = json.loads((folder / "tokenizer_config.json").read_text())
+    config.pop("chat_template", None)
+    (folder / "tokenizer_config.json").write_text(json.dumps(config))
+
+    model = tamellm.load(folder)
+    assert not getattr(model.tokenizer, "chat_template", None)
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": QUESTION}]
+    ids = model._prompt_ids(messages)["input_ids"][0].tolist()
+    assert ids == model.tokenizer(f"Be brief.\n{QUESTION}")["input_ids"]
+    result = tamellm.chat(messages, model=folder, max_new_tokens=4)
+    assert result.new_tokens == 4 and result.prompt == QUESTION
