@@ -16,10 +16,10 @@ import statistics
 
 import numpy as np
 import torch
+from common import median_time, read_sst2, write_results
 from transformers import AutoModel, AutoTokenizer
 
 import tamellm
-from common import median_time, read_sst2, write_results
 from tamellm.models import resolve
 
 LABELS = ["negative", "positive"]

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import time
 
-import tamellm
 from common import read_banking77, read_sst2, write_results
+
+import tamellm
 
 
 def accuracy(texts: list[str], gold: list[str], labels: list[str]) -> tuple[float, float]:

@@ -56,7 +56,7 @@ def test_generation_speed():
 
 
 def test_models_and_doctor_are_json():
-    catalog = _roundtrip({"models": api.models()})["models"]
+    catalog = _roundtrip({"models": api.list_models()})["models"]
     names = {m["name"] for m in catalog}
     assert {"smollm2-135m-instruct", "minilm-l6", "spacy-en-sm", "whisper-tiny-en"} <= names
     for entry in catalog:
@@ -67,15 +67,24 @@ def test_models_and_doctor_are_json():
     assert report["network"] is False  # offline unless the user allows it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug in tamellm/__init__.py: importing the tamellm.models sub-package binds the "
-    "attribute 'models' to the module, which shadows the lazy one-line function tamellm.models()",
-)
-def test_package_level_models_function():
-    assert isinstance(tamellm.models(), list)
+def test_package_level_list_models_function():
+    import tamellm.models  # noqa: F401  (the sub-package must not shadow the function)
+
+    names = [m["name"] for m in tamellm.list_models()]
+    assert "minilm-l6" in names
 
 
 def test_unknown_attribute_of_the_package():
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         tamellm.nope  # noqa: B018
+
+
+def test_load_refuses_a_task_the_folder_cannot_serve(tiny_classifier_dir, tiny_gpt2_dir):
+    from tamellm.errors import InputError
+
+    with pytest.raises(InputError, match="cannot (serve task 'generate'|run on a model of kind)"):
+        api.load(tiny_classifier_dir, task="generate")
+    with pytest.raises(InputError, match="it serves: generate"):
+        api.load(tiny_gpt2_dir, task="embed")
+    # A fine-tuned encoder still embeds and classifies zero-shot through its base model.
+    assert api.load(tiny_classifier_dir, task="embed").predict("hello").dim == 32

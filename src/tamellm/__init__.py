@@ -17,7 +17,7 @@ if os.environ.get("TAMELLM_ALLOW_NETWORK", "").lower() not in {"1", "true", "yes
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 __all__ = [
-    "chat", "classify", "doctor", "embed", "generate", "load", "models", "ner", "similarity", "summarize",
+    "chat", "classify", "doctor", "embed", "generate", "list_models", "load", "ner", "similarity", "summarize",
     "transcribe", "TamellmError",
 ]
 

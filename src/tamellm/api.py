@@ -27,6 +27,14 @@ from tamellm.tasks import TaskModel, task_class
 Texts = str | Iterable[str]
 _MODELS: dict[tuple[str, str], TaskModel] = {}
 _LOCK = threading.Lock()
+# The tasks a model folder can serve besides its own: an encoder (or a fine-tuned
+# encoder) embeds and classifies zero-shot through its base model.
+_ENCODER_TASKS = {"embed", "zero-shot-classification"}
+COMPATIBLE_TASKS = {
+    "embed": _ENCODER_TASKS,
+    "classify": {"classify"} | _ENCODER_TASKS,
+    "ner": {"ner"} | _ENCODER_TASKS,
+}
 
 
 def load(model: str | os.PathLike, task: str | None = None, allow_network: bool | None = None) -> TaskModel:
@@ -38,6 +46,10 @@ def load(model: str | os.PathLike, task: str | None = None, allow_network: bool 
     resolved = resolve(model, allow_network=allow_network)
     task = task or resolved.task
     cls = task_class(task, resolved.kind)
+    serves = COMPATIBLE_TASKS.get(resolved.task, {resolved.task})
+    if task not in serves:
+        raise InputError(f"Model '{resolved.name}' (task '{resolved.task}') cannot serve task '{task}'",
+                         f"it serves: {', '.join(sorted(serves))}")
     key = (str(resolved.path), task)
     with _LOCK:
         if key not in _MODELS:
@@ -135,7 +147,7 @@ def transcribe(
     return _for_task("transcribe", model).predict(audio, language=language)
 
 
-def models() -> list[dict]:
+def list_models() -> list[dict]:
     """The catalog: every named model with its role, size, licence and install state."""
     return [spec.to_dict() for spec in CATALOG.values()]
 

@@ -87,7 +87,10 @@ class TuneConfig(Section):
     @field_validator("budget")
     @classmethod
     def _budget_is_duration(cls, value: str | None) -> str | None:
-        parse_budget(value)
+        try:
+            parse_budget(value)
+        except ConfigError as exc:  # pydantic reports ValueErrors with the key's location
+            raise ValueError(str(exc)) from None
         return value
 
 

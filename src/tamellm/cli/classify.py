@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 
 from tamellm.cli.common import (
-    ColumnOption, InputOption, JsonOption, ModelOption, TextsArgument, as_list, collect_texts, console, print_json,
+    ColumnOption,
+    InputOption,
+    JsonOption,
+    ModelOption,
+    TextsArgument,
+    as_list,
+    collect_texts,
+    console,
+    print_json,
 )
 
 

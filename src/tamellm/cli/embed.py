@@ -7,7 +7,14 @@ from typing import Annotated
 import typer
 
 from tamellm.cli.common import (
-    ColumnOption, InputOption, JsonOption, ModelOption, TextsArgument, collect_texts, console, print_json,
+    ColumnOption,
+    InputOption,
+    JsonOption,
+    ModelOption,
+    TextsArgument,
+    collect_texts,
+    console,
+    print_json,
 )
 
 

@@ -6,7 +6,15 @@ import typer
 from rich.text import Text
 
 from tamellm.cli.common import (
-    ColumnOption, InputOption, JsonOption, ModelOption, TextsArgument, as_list, collect_texts, console, print_json,
+    ColumnOption,
+    InputOption,
+    JsonOption,
+    ModelOption,
+    TextsArgument,
+    as_list,
+    collect_texts,
+    console,
+    print_json,
 )
 
 

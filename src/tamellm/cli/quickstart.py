@@ -11,7 +11,8 @@ from tamellm.cli.common import JsonOption, console, print_json
 
 STEPS = (
     ("generate", "tamellm.generate('What is the capital of France?')"),
-    ("classify", "tamellm.classify('The striker scored twice in the final', labels=['sports', 'politics', 'business'])"),
+    ("classify",
+     "tamellm.classify('The striker scored twice in the final', labels=['sports', 'politics', 'business'])"),
     ("similarity", "tamellm.similarity('How do I reset my password?', ['I forgot my login', 'Opening hours?'])"),
     ("ner", "tamellm.ner('Ada Lovelace worked with Charles Babbage in London in 1843.')"),
 )

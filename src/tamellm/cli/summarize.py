@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from tamellm.cli.common import InputOption, JsonOption, ModelOption, TextsArgument, collect_texts, console, print_json
+from tamellm.cli.common import (
+    InputOption,
+    JsonOption,
+    ModelOption,
+    TextsArgument,
+    collect_texts,
+    console,
+    print_json,
+)
 from tamellm.errors import DataError
 
 
