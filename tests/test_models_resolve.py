@@ -116,3 +116,14 @@ def test_load_with_task_override_and_refusals(tiny_bert_dir):
         tamellm.load(tiny_bert_dir, task="classify")
     with pytest.raises(InputError, match="Unknown task 'nonsense'"):
         tamellm.load(tiny_bert_dir, task="nonsense")
+
+
+def test_a_run_folder_resolves_to_its_model(tmp_path, tiny_classifier_dir):
+    import shutil
+
+    run_dir = tmp_path / "runs" / "sentiment-1"
+    shutil.copytree(tiny_classifier_dir, run_dir / "model")
+    (run_dir / "result.json").write_text("{}")
+    resolved = resolve(run_dir)
+    assert resolved.path == (run_dir / "model").resolve()
+    assert resolved.name == "sentiment-1" and resolved.task == "classify"

@@ -173,3 +173,141 @@ def doctor() -> dict:
         "cache_bytes": folder_size(Path(cache)),
         "network": os.environ.get("HF_HUB_OFFLINE") != "1",
     }
+
+
+# ---------------------------------------------------------------------------
+# Explanations (issue 4): attributions, faithfulness, global view. Thin shells over tamellm.explain.
+# ---------------------------------------------------------------------------
+
+
+def _explain_model(model: Any, labels: Any = None, task: str | None = None) -> TaskModel:
+    """The task model to explain: a loaded TaskModel, a name/folder, or zero-shot minilm when labels are given."""
+    if isinstance(model, TaskModel):
+        return model
+    if model is None:
+        if labels is None:
+            raise InputError("explain needs a model (or candidate labels for zero-shot)",
+                             "pass model='path/to/classifier', or labels=['positive', 'negative']")
+        return _for_task("zero-shot-classification", None)
+    if task is None and labels is not None and resolve(model).task in ("embed", "classify"):
+        task = "zero-shot-classification" if resolve(model).task == "embed" else None
+    return load(model, task=task)
+
+
+def explain(
+    text: Texts,
+    model: Any = None,
+    method: str | None = None,
+    label: str | int | None = None,
+    labels: list[str] | dict[str, str] | str | None = None,
+    all_labels: bool = False,
+    task: str | None = None,
+    **options: Any,
+) -> Any:
+    """Explain a prediction: a score per word, positive = pushes toward ``label`` (default: the prediction).
+
+    Works for classifiers, zero-shot (pass ``labels``), NER (per entity) and generation
+    (which prompt words drove each generated token). ``method``: see
+    ``tamellm.explain.method_names()``; ``all_labels=True`` explains every class/entity/token.
+    Returns an ``Explanation`` (a list for a list of texts).
+    """
+    from tamellm.explain import explain as run_explain
+
+    loaded = _explain_model(model, labels, task)
+    if labels is not None:
+        options["labels"] = labels
+    if isinstance(text, str):
+        return run_explain(loaded, text, method=method, label=label, all_labels=all_labels, **options)
+    return [run_explain(loaded, t, method=method, label=label, all_labels=all_labels, **dict(options))
+            for t in text]
+
+
+def compare_explainers(
+    model: Any,
+    data: str | os.PathLike | list[str],
+    methods: list[str] | None = None,
+    limit: int = 200,
+    column: str | None = None,
+    labels: list[str] | None = None,
+    seed: int = 0,
+) -> list[dict]:
+    """Rank explanation methods by faithfulness (ERASER comprehensiveness / sufficiency) on ``data``.
+
+    Every method that applies (and a random baseline) explains the same ``limit`` texts;
+    the list comes best first (highest comprehensiveness − sufficiency).
+    """
+    from tamellm.explain.datasets import read_texts
+    from tamellm.explain.faithfulness import compare_methods
+
+    loaded = _explain_model(model, labels)
+    texts = read_texts(data, column, limit, seed)
+    extra = {"labels": labels} if labels is not None else {}
+    return [r.to_dict() for r in compare_methods(loaded, texts, methods, **extra)]
+
+
+def global_explanation(
+    model: Any,
+    data: str | os.PathLike | list[str],
+    method: str | None = None,
+    top_k: int = 15,
+    max_explained: int = 200,
+    limit: int | None = 5000,
+    column: str | None = None,
+    labels: list[str] | None = None,
+    seed: int = 0,
+) -> Any:
+    """The words that push each class most across ``data``, and a bag-of-words surrogate with its fidelity."""
+    from tamellm.explain.datasets import read_texts
+    from tamellm.explain.global_view import global_explanation as run_global
+
+    loaded = _explain_model(model, labels)
+    texts = read_texts(data, column, limit, seed)
+    return run_global(loaded, texts, method, top_k, max_explained, labels, seed)
+
+
+# --- compression (issue 5) ------------------------------------------------------------------
+
+
+def compress(
+    model: str | os.PathLike,
+    data: str | os.PathLike,
+    max_drop: float = 0.01,
+    methods: list[str] | str | None = None,
+    output: str | os.PathLike | None = None,
+    train_data: str | os.PathLike | None = None,
+    **options: Any,
+) -> Any:
+    """Make ``model`` smaller and faster while keeping validation accuracy within ``max_drop``.
+
+    Tries ``methods`` (default: dynamic int8, ONNX fp32/int8, pruning, low-rank,
+    distillation when ``train_data`` is given, and chains such as "distill+onnx-int8"),
+    measures each on ``data`` and writes the fastest inside the budget to ``output``
+    with candidates.json/.md. Returns a ``CompressResult``; ``tamellm.load(result.path)`` loads it.
+    Extra ``options``: text_column, label_column, seed, budget_s, params, repeats.
+    """
+    from tamellm.compress import auto_compress
+
+    return auto_compress(model, data, max_drop=max_drop, methods=methods, output=output, train_data=train_data,
+                         **options)
+
+
+# --- HTTP service (issue 6) -----------------------------------------------------------------
+
+
+def create_app(models: list[str], **settings: Any) -> Any:
+    """Build the FastAPI app serving ``models`` (catalog names or folders); ``settings`` are ServeConfig keys.
+
+    OpenAI-compatible routes (/v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings),
+    task routes (/v1/classify, /v1/ner, /v1/summarize, /v1/explain), /healthz, /readyz, /metrics.
+    """
+    from tamellm.serve import create_app as build
+
+    return build(list(models), settings)
+
+
+def serve(models: list[str], host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          api_key_file: str | os.PathLike | None = None, **settings: Any) -> None:
+    """Serve ``models`` over HTTP with uvicorn until SIGTERM/SIGINT (blocking); see ``create_app``."""
+    from tamellm.serve import run
+
+    run(list(models), host=host, port=port, workers=workers, api_key_file=api_key_file, **settings)

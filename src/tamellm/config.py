@@ -104,6 +104,11 @@ class ServeConfig(Section):
     max_wait_ms: float = Field(5.0, ge=0, le=1000, description="how long a micro-batch waits to fill")
     max_queue: int = Field(256, ge=1, description="queued requests before 429")
     max_input_chars: int = Field(20000, ge=1, description="largest accepted input (413 above)")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="largest accepted request body (413 above)")
+    request_timeout_s: float = Field(60.0, gt=0, description="per-request time limit (504 above)")
+    rate_limit_per_minute: int | None = Field(None, ge=1, description="requests per minute per API key")
+    redact_inputs: bool = Field(False, description="redact personal data from inputs before the model")
+    workers: int = Field(1, ge=1, le=64, description="server processes (models load in each)")
 
 
 class TamellmConfig(Section):

@@ -28,6 +28,9 @@ COMMAND_MODULES = [
     "summarize",
     "transcribe",
     "quickstart",
+    "explain",
+    "compress",
+    "serve",
 ]
 
 app = typer.Typer(

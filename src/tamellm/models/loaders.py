@@ -6,6 +6,7 @@ Loaded models are kept in a small in-process cache so that repeated one-line cal
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -106,6 +107,9 @@ LOADERS: dict[str, Callable[[ResolvedModel], LoadedModel]] = {
     "spacy": _load_spacy,
     "whisper": _load_whisper,
 }
+# Kinds added by the compression layer; imported on first use (they import torch / onnxruntime).
+LOADERS["onnx"] = lambda r: importlib.import_module("tamellm.models.onnx_loader").load_onnx(r)
+LOADERS["compressed"] = lambda r: importlib.import_module("tamellm.models.compressed_loader").load_compressed(r)
 
 _CACHE: dict[tuple[str, str, str], LoadedModel] = {}
 _LOCK = threading.Lock()

@@ -17,6 +17,9 @@ from tamellm.models.catalog import CATALOG, ModelSpec
 from tamellm.models.folder import FolderInfo, inspect_folder
 
 
+RUN_MODEL = "model"  # the sub-folder of a training run that holds its best model
+
+
 @dataclass
 class ResolvedModel:
     """A model found on this machine, ready to load."""
@@ -44,8 +47,11 @@ def resolve(name_or_path: str | os.PathLike, allow_network: bool | None = None) 
         raise ModelNotFoundError("No model given", f"use a folder or one of: {', '.join(CATALOG)}")
     path = Path(text).expanduser()
     if path.is_dir():
+        if (path / RUN_MODEL).is_dir() and not any(p.is_file() for p in path.glob("*.safetensors")):
+            path = path / RUN_MODEL  # a training run folder: its best model lives in model/
         info = inspect_folder(path.resolve())
-        return ResolvedModel(path.name, path.resolve(), info.kind, info.task, "folder", info=info)
+        name = path.parent.name if path.name == RUN_MODEL else path.name
+        return ResolvedModel(name, path.resolve(), info.kind, info.task, "folder", info=info)
     if path.exists():
         raise ModelNotFoundError(f"Model path {path} is a file, not a folder", "point at the model's folder")
     if text in CATALOG:

@@ -1,6 +1,15 @@
 """Tasks: one module per task, each registering its classes in ``TASKS``."""
 
-from tamellm.tasks import embed, generate, ner, text_classification, transcribe, zero_shot  # noqa: F401
+from tamellm.tasks import (  # noqa: F401
+    compressed,  # compression backends: int8 / low-rank / pruned folders
+    embed,
+    generate,
+    ner,
+    onnx_classifier,  # compression backends: ONNX Runtime
+    text_classification,
+    transcribe,
+    zero_shot,
+)
 from tamellm.tasks.base import TASKS, TaskModel, register, task_class
 
 __all__ = ["TASKS", "TaskModel", "register", "task_class"]

@@ -59,6 +59,12 @@ class TaskModel:
         """Run the task on ``inputs`` (a text or a list of texts)."""
         raise NotImplementedError
 
+    def explain(self, text: Any, **options: Any) -> Any:
+        """Explain this model's prediction for ``text`` (see ``tamellm.api.explain``)."""
+        from tamellm.api import explain
+
+        return explain(text, model=self, **options)
+
     def info(self) -> dict:
         """What this model is: name, task, kind, where it was loaded from."""
         resolved = self.loaded.resolved

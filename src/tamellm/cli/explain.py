@@ -1,0 +1,91 @@
+"""``tamellm explain MODEL TEXT``: why the model answered what it answered.
+
+    tamellm explain ./my-classifier "a gripping, funny film" --json
+    tamellm explain ./my-classifier "a gripping, funny film" --html why.html
+    tamellm explain --compare ./my-classifier --data dev.tsv      # rank the methods (faithfulness)
+    tamellm explain --global ./my-classifier --data dev.tsv       # words that push each class
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from tamellm.cli.common import ColumnOption, JsonOption, console, print_json
+from tamellm.errors import InputError
+
+
+def _labels(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def explain_command(
+    model: Annotated[str, typer.Argument(help="Catalog name or model folder.")],
+    text: Annotated[str | None, typer.Argument(help="The text to explain.")] = None,
+    method: Annotated[str | None, typer.Option("--method", help="Attribution method (default: the best "
+                                                                 "measured one).")] = None,
+    label: Annotated[str | None, typer.Option("--label", help="Label/entity/output to explain "
+                                                               "(default: the prediction).")] = None,
+    labels: Annotated[str | None, typer.Option("--labels", "-l", help="Comma-separated candidate labels "
+                                                                       "(zero-shot).")] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML page here.")] = None,
+    compare: Annotated[bool, typer.Option("--compare", help="Rank the methods by faithfulness on --data.")] = False,
+    global_view: Annotated[bool, typer.Option("--global", help="Top words per class on --data and a "
+                                                               "surrogate model.")] = False,
+    data: Annotated[Path | None, typer.Option("--data", help="Dataset for --compare / --global.")] = None,
+    column: ColumnOption = None,
+    limit: Annotated[int, typer.Option("--limit", help="Texts used from --data.")] = 200,
+    json_output: JsonOption = False,
+) -> None:
+    """Explain a prediction: which words pushed the model toward its answer."""
+    from tamellm import api
+
+    if compare or global_view:
+        if data is None:
+            raise InputError("--compare and --global need --data FILE", "pass a csv, tsv, jsonl or txt file")
+        if compare:
+            rows = api.compare_explainers(model, data, limit=limit, column=column, labels=_labels(labels))
+            if json_output:
+                print_json(rows)
+                return
+            table = Table(title=f"faithfulness on {min(limit, rows[0]['texts'])} texts (best first)")
+            for name in ("method", "comprehensiveness ↑", "sufficiency ↓", "s / text"):
+                table.add_column(name)
+            for r in rows:
+                table.add_row(r["method"], f"{r['comprehensiveness']:.3f}", f"{r['sufficiency']:.3f}",
+                              f"{r['seconds_per_text']:.3f}")
+            console.print(table)
+            return
+        result = api.global_explanation(model, data, method=method, max_explained=limit, column=column,
+                                        labels=_labels(labels))
+        if json_output:
+            print_json(result.to_dict())
+            return
+        for label_name, words in result.top_words.items():
+            console.print(f"[bold]{label_name}[/]: " + ", ".join(w["word"] for w in words[:10]))
+        console.print(f"surrogate fidelity {result.surrogate_fidelity:.3f}")
+        return
+    if text is None:
+        raise InputError("No text given", "tamellm explain MODEL TEXT (or --compare/--global MODEL --data FILE)")
+    explanation = api.explain(text, model=model, method=method, label=label, labels=_labels(labels),
+                              all_labels=html is not None)
+    if html is not None:
+        from tamellm.explain.render_html import save_html
+
+        save_html(html, explanation)
+    if json_output:
+        print_json(explanation.to_dict())
+        return
+    from tamellm.explain.render_terminal import render_terminal
+
+    console.print(render_terminal(explanation))
+    if html is not None:
+        console.print(f"[dim]HTML written to {html}[/]")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("explain")(explain_command)

@@ -1,0 +1,28 @@
+"""Target for a fine-tuned sequence classifier: the probability of each class."""
+
+from __future__ import annotations
+
+import torch
+
+from tamellm.explain.target import ATTENTION, GRADIENTS, PERTURB, Target, register_target
+from tamellm.explain.targets.common import attention_fn, embedding_layer, encode, removal_ids
+
+
+@register_target("TextClassifier")
+def classifier_target(task_model, text: str, **_: object) -> Target:
+    """Outputs are the model's classes; scores are softmax (or sigmoid) probabilities."""
+    model, tokenizer = task_model.model, task_model.tokenizer
+    model.eval()
+    ids, words = encode(tokenizer, model, text, task_model.name)
+    multi = task_model.multi_label
+
+    def forward_ids(batch: torch.Tensor) -> torch.Tensor:
+        logits = model(input_ids=batch, attention_mask=torch.ones_like(batch)).logits.float()
+        return torch.sigmoid(logits) if multi else logits.softmax(-1)
+
+    pad, mask = removal_ids(tokenizer)
+    with torch.no_grad():
+        probs = forward_ids(ids)[0].tolist()
+    return Target(text, "classify", words, task_model.labels, int(max(range(len(probs)), key=probs.__getitem__)),
+                  {GRADIENTS, ATTENTION, PERTURB}, ids, pad, mask, embedding_layer(model), forward_ids,
+                  attention_fn(model), rollout_queries=[0], probabilities=probs)

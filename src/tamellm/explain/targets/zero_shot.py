@@ -1,0 +1,38 @@
+"""Target for zero-shot classification by similarity: the softmax over label similarities."""
+
+from __future__ import annotations
+
+import torch
+
+from tamellm.errors import InputError
+from tamellm.explain.target import ATTENTION, GRADIENTS, PERTURB, Target, register_target
+from tamellm.explain.targets.common import attention_fn, embedding_layer, encode, removal_ids
+from tamellm.inputs import as_label_list
+
+
+@register_target("ZeroShotClassifier")
+def zero_shot_target(task_model, text: str, labels=None, **_: object) -> Target:
+    """Outputs are the candidate labels; the score of a label is its zero-shot probability."""
+    from tamellm.tasks.zero_shot import SCALE
+
+    if labels is None:
+        raise InputError("Zero-shot explanations need the candidate labels",
+                         "pass labels=['positive', 'negative'] (or --labels a,b on the command line)")
+    mapping = as_label_list(labels)
+    vectors = torch.from_numpy(task_model.label_vectors(list(mapping.values())))
+    encoder = task_model._encoder()
+    encoder.eval()
+    ids, words = encode(task_model.tokenizer, encoder, text, task_model.name)
+
+    def forward_ids(batch: torch.Tensor) -> torch.Tensor:
+        hidden = encoder(input_ids=batch, attention_mask=torch.ones_like(batch)).last_hidden_state.float()
+        pooled = torch.nn.functional.normalize(hidden.mean(1), dim=-1)  # no padding: a plain mean
+        return (pooled @ vectors.T * SCALE).softmax(-1)
+
+    pad, mask = removal_ids(task_model.tokenizer)
+    with torch.no_grad():
+        probs = forward_ids(ids)[0].tolist()
+    return Target(text, "zero-shot-classification", words, list(mapping), int(max(range(len(probs)),
+                  key=probs.__getitem__)), {GRADIENTS, ATTENTION, PERTURB}, ids, pad, mask,
+                  embedding_layer(encoder), forward_ids, attention_fn(encoder),
+                  rollout_queries=list(range(ids.shape[1])), probabilities=probs)

@@ -1,0 +1,73 @@
+"""The models a server process serves, by name, and which tasks each one answers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from tamellm import api
+from tamellm.serve.errors import APIError
+from tamellm.tasks import TaskModel
+
+log = logging.getLogger("tamellm.serve")
+
+
+@dataclass
+class ServedModel:
+    """One loaded model: its name, what it was loaded from, and a TaskModel per task it serves."""
+
+    name: str
+    source: str
+    tasks: dict[str, TaskModel] = field(default_factory=dict)
+
+    @property
+    def main_task(self) -> str:
+        return next(iter(self.tasks))
+
+
+class ModelPool:
+    """Loads each model once through ``tamellm.api.load`` and finds the model for a request."""
+
+    def __init__(self, sources: list[str]) -> None:
+        self.models: dict[str, ServedModel] = {}
+        self.aliases: dict[str, str] = {}
+        for source in sources:
+            main = api.load(source)
+            served = ServedModel(main.name, str(source), {main.task: main})
+            # An encoder (or a fine-tuned encoder) also embeds and classifies zero-shot.
+            for task in sorted(api.COMPATIBLE_TASKS.get(main.task, set()) - {main.task}):
+                served.tasks[task] = api.load(source, task=task)
+            if served.name in self.models:
+                log.warning("model '%s' given twice; serving it once", served.name)
+                continue
+            self.models[served.name] = served
+            self.aliases[str(source)] = served.name
+            log.info("loaded model '%s' (%s) serving %s", served.name, source, ", ".join(served.tasks))
+
+    def serving(self, task: str) -> list[ServedModel]:
+        """The models that serve ``task``."""
+        return [m for m in self.models.values() if task in m.tasks]
+
+    def get(self, tasks: tuple[str, ...], name: str | None, what: str) -> tuple[ServedModel, TaskModel]:
+        """The model called ``name`` (or the first that fits) and its TaskModel for the first of ``tasks`` it serves.
+
+        Unknown name -> 404; a model that cannot do ``what`` -> 400; none loaded for it -> 400.
+        """
+        if name:
+            key = self.aliases.get(name, name)
+            if key not in self.models:
+                raise APIError(404, f"The model '{name}' is not served here; served: {', '.join(self.models)}",
+                               "model_not_found", param="model")
+            candidates = [self.models[key]]
+        else:
+            candidates = [m for m in self.models.values() if any(t in m.tasks for t in tasks)]
+            if not candidates:
+                raise APIError(400, f"No model served here can do {what}; served: "
+                               + ", ".join(f"{m.name} ({m.main_task})" for m in self.models.values()),
+                               "unsupported_task", param="model")
+        served = candidates[0]
+        for task in tasks:
+            if task in served.tasks:
+                return served, served.tasks[task]
+        raise APIError(400, f"The model '{served.name}' cannot do {what}; it serves: {', '.join(served.tasks)}",
+                       "unsupported_task", param="model")

@@ -1,0 +1,43 @@
+"""Running the app with uvicorn: one process, or ``workers`` processes from an app factory.
+
+uvicorn handles SIGTERM / SIGINT: it stops accepting connections, lets in-flight
+requests (streams included) finish, then runs the app's shutdown, and exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from tamellm.serve import logging_json
+from tamellm.serve.app import ENV_VAR, check_binding, create_app, settings_from
+from tamellm.serve.auth import KeyStore
+
+log = logging.getLogger("tamellm.serve")
+
+
+def run(models: list[str], host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+        api_key_file: str | Path | None = None, log_level: str = "INFO", **settings: Any) -> None:
+    """Serve ``models`` on host:port until SIGTERM/SIGINT (blocking)."""
+    import uvicorn
+
+    logging_json.configure(getattr(logging, log_level.upper(), logging.INFO))
+    config = settings_from({**settings, "host": host, "port": port, "workers": workers,
+                            "api_key_file": str(api_key_file) if api_key_file else None})
+    check_binding(config.host, KeyStore.load(config.api_key_file))  # fail before anything is loaded
+    options = {"host": config.host, "port": config.port, "log_config": None, "access_log": False,
+               "timeout_graceful_shutdown": int(config.request_timeout_s) + 5, "lifespan": "on"}
+    if config.workers == 1:
+        uvicorn.run(create_app(models, config), **options)
+        return
+    from tamellm.models import resolve
+
+    for model in models:  # a wrong name fails here, once, not in every worker
+        resolve(model)
+    os.environ[ENV_VAR] = json.dumps({"models": [str(m) for m in models], "log_level": log_level.upper(),
+                                      "settings": config.model_dump(mode="json")})
+    log.info("starting %d workers; each loads the models", config.workers)
+    uvicorn.run("tamellm.serve.app:app_from_env", factory=True, workers=config.workers, **options)
