@@ -41,6 +41,26 @@ def median_time(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> 
     return statistics.median(times), times
 
 
+def interleaved_medians(
+    runs: dict[str, Callable[[], object]], repeats: int = 5, warmup: int = 1
+) -> dict[str, tuple[float, list[float]]]:
+    """Median wall time of each run, measured round-robin (A, B, C, A, B, C, ...).
+
+    Interleaving spreads background noise over every run alike, so ratios between
+    runs of the same round stay meaningful on a busy machine.
+    """
+    for fn in runs.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, fn in runs.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(t), t) for name, t in times.items()}
+
+
 def machine() -> dict:
     """What the numbers were measured on."""
     import os

@@ -16,7 +16,7 @@ import statistics
 
 import numpy as np
 import torch
-from common import median_time, read_sst2, write_results
+from common import interleaved_medians, median_time, read_sst2, write_results
 from transformers import AutoModel, AutoTokenizer
 
 import tamellm
@@ -73,8 +73,7 @@ def main() -> None:
         "classify: tamellm.classify (zero-shot)": lambda: tamellm.classify(texts, labels=LABELS),
     }
     rows, raw = [], {}
-    for name, fn in runs.items():
-        seconds, times = median_time(fn, repeats=args.repeats)
+    for name, (seconds, times) in interleaved_medians(runs, repeats=args.repeats).items():
         raw[name] = times
         rows.append({"run": name, "median s": round(seconds, 3), "texts/s": round(len(texts) / seconds, 1)})
     speed = {r["run"]: r["texts/s"] for r in rows}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -121,8 +120,9 @@ def test_magnitude_pruning_zeroes_the_requested_fraction(tiny_classifier_dir, tm
 
 def test_structured_pruning_makes_layers_physically_smaller(tiny_classifier_dir, tmp_path):
     out = tmp_path / "structured"
-    details = _run("prune-structured", tiny_classifier_dir, out, heads=0.5, ffn=0.25)
+    details = _run("prune-structured", tiny_classifier_dir, out, heads=0.5, ffn=0.25, recover_steps=2)
     assert details["layers"]["0"] == {"heads": 1, "ffn": 16}
+    assert details["recovery"]["steps"] == 2  # a short distillation from the unpruned model
     model = load_task(out).model
     layer = model.bert.encoder.layer[0]
     assert layer.attention.self.query.out_features == 16  # 1 head of 16 dims (hidden 32, 2 heads)
@@ -134,7 +134,7 @@ def test_structured_pruning_makes_layers_physically_smaller(tiny_classifier_dir,
 
 
 def test_structured_pruning_then_int8_chains(tiny_classifier_dir, tmp_path):
-    _run("prune-structured", tiny_classifier_dir, tmp_path / "a", heads=0.5, ffn=0.5)
+    _run("prune-structured", tiny_classifier_dir, tmp_path / "a", heads=0.5, ffn=0.5, recover_s=0)
     _run("dynamic-int8", tmp_path / "a", tmp_path / "b")
     manifest = json.loads((tmp_path / "b" / "tamellm.json").read_text())
     assert [t["method"] for t in manifest["compress"]["transforms"]] == ["prune-structure", "dynamic-int8"]
@@ -192,10 +192,3 @@ def test_corrupt_compressed_folder_is_a_clear_error(tiny_classifier_dir, tmp_pat
     with pytest.raises(ModelFormatError, match="compressed.safetensors"):
         tamellm.load(out)
 
-
-def write_labelled(path: Path, texts: list[str], labels: list) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text", "label"])
-        writer.writerows(zip(texts, labels, strict=True))
-    return path

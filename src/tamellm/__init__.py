@@ -18,7 +18,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 __all__ = [
     "chat", "classify", "doctor", "embed", "generate", "list_models", "load", "ner", "similarity", "summarize",
-    "transcribe", "TamellmError",
+    "transcribe", "TamellmError", "compress",
 ]
 
 

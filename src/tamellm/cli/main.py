@@ -31,6 +31,11 @@ COMMAND_MODULES = [
     "explain",
     "compress",
     "serve",
+    "train",
+    "tune",
+    "eval",
+    "predict",
+    "runs",
 ]
 
 app = typer.Typer(

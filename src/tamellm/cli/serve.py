@@ -10,29 +10,62 @@ import typer
 
 def serve_command(
     models: Annotated[list[str], typer.Argument(help="Catalog names or model folders to serve.")],
-    host: Annotated[str, typer.Option("--host", help="Address to bind (anything but loopback needs API keys).")]
-    = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind (anything but loopback needs API keys).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="Port to bind.")] = 8000,
-    api_key_file: Annotated[Path | None, typer.Option("--api-key-file", help="File with one API key per line "
-                                                      "(or set TAMELLM_API_KEYS=key1,key2).")] = None,
-    workers: Annotated[int, typer.Option("--workers", "-w", help="Server processes; each loads the models.")] = 1,
+    api_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--api-key-file", help="File with one API key per line (or set TAMELLM_API_KEYS=key1,key2)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", help="Server processes; each loads the models.")
+    ] = 1,
     max_batch_size: Annotated[int, typer.Option("--max-batch-size", help="Texts per micro-batch.")] = 32,
-    max_wait_ms: Annotated[float, typer.Option("--max-wait-ms", help="How long a micro-batch waits to fill.")] = 5.0,
-    max_queue: Annotated[int, typer.Option("--max-queue", help="Queued requests per model before 429.")] = 256,
-    max_input_chars: Annotated[int, typer.Option("--max-input-chars", help="Longest text accepted (413).")] = 20000,
-    request_timeout: Annotated[float, typer.Option("--request-timeout", help="Seconds per request (504).")] = 60.0,
-    rate_limit: Annotated[int | None, typer.Option("--rate-limit", help="Requests per minute per API key.")] = None,
-    redact_inputs: Annotated[bool, typer.Option("--redact-inputs", help="Redact e-mails, phone/card/ID numbers "
-                                                "from inputs before the model sees them.")] = False,
+    max_wait_ms: Annotated[
+        float, typer.Option("--max-wait-ms", help="How long a micro-batch waits to fill.")
+    ] = 5.0,
+    max_queue: Annotated[
+        int, typer.Option("--max-queue", help="Queued requests per model before 429.")
+    ] = 256,
+    max_input_chars: Annotated[
+        int, typer.Option("--max-input-chars", help="Longest text accepted (413).")
+    ] = 20000,
+    request_timeout: Annotated[
+        float, typer.Option("--request-timeout", help="Seconds per request (504).")
+    ] = 60.0,
+    rate_limit: Annotated[
+        int | None, typer.Option("--rate-limit", help="Requests per minute per API key.")
+    ] = None,
+    redact_inputs: Annotated[
+        bool,
+        typer.Option(
+            "--redact-inputs",
+            help="Redact e-mails, phone/card/ID numbers from inputs before the model sees them.",
+        ),
+    ] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve models over HTTP: /v1/chat/completions, /v1/embeddings, /v1/classify, /v1/ner, ... and /docs."""
     from tamellm import api
 
-    api.serve(models, host=host, port=port, api_key_file=api_key_file, workers=workers,
-              max_batch_size=max_batch_size, max_wait_ms=max_wait_ms, max_queue=max_queue,
-              max_input_chars=max_input_chars, request_timeout_s=request_timeout,
-              rate_limit_per_minute=rate_limit, redact_inputs=redact_inputs, log_level=log_level)
+    api.serve(
+        models,
+        host=host,
+        port=port,
+        api_key_file=api_key_file,
+        workers=workers,
+        max_batch_size=max_batch_size,
+        max_wait_ms=max_wait_ms,
+        max_queue=max_queue,
+        max_input_chars=max_input_chars,
+        request_timeout_s=request_timeout,
+        rate_limit_per_minute=rate_limit,
+        redact_inputs=redact_inputs,
+        log_level=log_level,
+    )
 
 
 def register(app: typer.Typer) -> None:

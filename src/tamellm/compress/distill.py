@@ -68,45 +68,49 @@ class Distillation(Compressor):
         if not 1 <= keep < total:
             raise CompressionError(f"distill: layers={keep} must be between 1 and {total - 1}")
         torch.manual_seed(ctx.seed)
-        student = make_student(teacher, keep).train()
-        stats = self._train(teacher, student, tokenizer, ctx)
+        student = make_student(teacher, keep)
+        stats = train_student(teacher, student, tokenizer, ctx, self.params)
         loaded.model = student.eval()
         details = {"method": self.name, "teacher_layers": total, "student_layers": keep,
                    "initialised_from": teacher_layers(total, keep), **stats}
         save_model(loaded, out, [], details)
         return details
 
-    def _train(self, teacher: nn.Module, student: nn.Module, tokenizer, ctx: CompressContext) -> dict:
-        temperature = float(self.params.get("temperature", 2.0))
-        alpha = float(self.params.get("alpha", 0.5)) if ctx.train_labels else 1.0
-        batch_size = int(self.params.get("batch_size", 32))
-        budget = float(self.params.get("budget_s", ctx.budget_s))
-        max_steps = int(self.params.get("max_steps", 10**9))
-        optimizer = torch.optim.AdamW(student.parameters(), lr=float(self.params.get("lr", 5e-5)))
-        order = list(range(len(ctx.train_texts)))
-        rng = random.Random(ctx.seed)
-        start, step, seen, loss_value = time.perf_counter(), 0, 0, float("nan")
-        while step < max_steps and time.perf_counter() - start < budget:
-            rng.shuffle(order)
-            for begin in range(0, len(order), batch_size):
-                indices = order[begin:begin + batch_size]
-                batch = tokenizer([ctx.train_texts[i] for i in indices], truncation=True,
-                                  max_length=ctx.max_length, padding=True, return_tensors="pt")
-                with torch.no_grad():
-                    soft = (teacher(**batch).logits / temperature).log_softmax(-1)
-                logits = student(**batch).logits
-                loss = alpha * temperature ** 2 * nn.functional.kl_div(
-                    (logits / temperature).log_softmax(-1), soft, log_target=True, reduction="batchmean")
-                if alpha < 1.0:
-                    labels = torch.tensor([ctx.train_labels[i] for i in indices])
-                    loss = loss + (1 - alpha) * nn.functional.cross_entropy(logits, labels)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                step, seen, loss_value = step + 1, seen + len(indices), float(loss)
-                if step % 50 == 0:
-                    log.info("distill step %d, %d texts, loss %.4f", step, seen, loss_value)
-                if step >= max_steps or time.perf_counter() - start >= budget:
-                    break
-        return {"steps": step, "texts_seen": seen, "train_seconds": round(time.perf_counter() - start, 1),
-                "final_loss": round(loss_value, 5), "temperature": temperature, "alpha": alpha}
+
+def train_student(teacher: nn.Module, student: nn.Module, tokenizer, ctx: CompressContext, params: dict) -> dict:
+    """Train ``student`` on ``ctx.train_texts`` towards ``teacher``'s soft labels (and the labels) for a budget."""
+    temperature = float(params.get("temperature", 2.0))
+    alpha = float(params.get("alpha", 0.5)) if ctx.train_labels else 1.0
+    batch_size = int(params.get("batch_size", 32))
+    budget = float(params.get("budget_s", ctx.budget_s))
+    max_steps = int(params.get("max_steps", 10**9))
+    student.train()
+    optimizer = torch.optim.AdamW(student.parameters(), lr=float(params.get("lr", 5e-5)))
+    order = list(range(len(ctx.train_texts)))
+    rng = random.Random(ctx.seed)
+    start, step, seen, loss_value = time.perf_counter(), 0, 0, float("nan")
+    while step < max_steps and time.perf_counter() - start < budget:
+        rng.shuffle(order)
+        for begin in range(0, len(order), batch_size):
+            indices = order[begin:begin + batch_size]
+            batch = tokenizer([ctx.train_texts[i] for i in indices], truncation=True,
+                              max_length=ctx.max_length, padding=True, return_tensors="pt")
+            with torch.no_grad():
+                soft = (teacher(**batch).logits / temperature).log_softmax(-1)
+            logits = student(**batch).logits
+            loss = alpha * temperature ** 2 * nn.functional.kl_div(
+                (logits / temperature).log_softmax(-1), soft, log_target=True, reduction="batchmean")
+            if alpha < 1.0:
+                labels = torch.tensor([ctx.train_labels[i] for i in indices])
+                loss = loss + (1 - alpha) * nn.functional.cross_entropy(logits, labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step, seen, loss_value = step + 1, seen + len(indices), float(loss)
+            if step % 50 == 0:
+                log.info("distill step %d, %d texts, loss %.4f", step, seen, loss_value)
+            if step >= max_steps or time.perf_counter() - start >= budget:
+                break
+    student.eval()
+    return {"steps": step, "texts_seen": seen, "train_seconds": round(time.perf_counter() - start, 1),
+            "final_loss": round(loss_value, 5), "temperature": temperature, "alpha": alpha}

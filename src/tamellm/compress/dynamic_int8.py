@@ -1,7 +1,7 @@
 """Dynamic int8 quantization (torch): int8 Linear weights, activations quantized on the fly.
 
 Saved without pickle as a "compressed" folder (models/compressed_loader.py): the int8
-weights and their per-channel scales in safetensors; at load time the model is rebuilt
+weights and their scales in safetensors; at load time the model is rebuilt
 and quantized, and the exact saved int8 weights are put back. The embedding tables are
 stored as int8 too (one scale per row) and dequantized at load, so the folder is about
 4x smaller than the float32 one.
@@ -18,7 +18,7 @@ from tamellm.models.compressed_loader import quantize_int8
 
 @register_compressor("dynamic-int8")
 class DynamicInt8(Compressor):
-    """torch.ao dynamic quantization of every nn.Linear to int8 (per output channel)."""
+    """torch.ao dynamic quantization of every nn.Linear to int8 (one scale per weight tensor)."""
 
     description = "int8 Linear weights (torch dynamic quantization), int8-stored embeddings"
 

@@ -94,8 +94,14 @@ class _OnnxExport(Compressor):
         if self.int8:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8,
-                             per_channel=bool(self.params.get("per_channel", False)))
+            root = logging.getLogger()
+            level = root.level
+            root.setLevel(logging.ERROR)  # onnxruntime.quantization logs per-tensor chatter on the root logger
+            try:
+                quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8,
+                                 per_channel=bool(self.params.get("per_channel", False)))
+            finally:
+                root.setLevel(level)
             fp32.unlink()
         model.config.save_pretrained(out)
         tokenizer.save_pretrained(out)

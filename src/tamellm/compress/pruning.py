@@ -9,6 +9,8 @@ encoder, so its layers are physically smaller. Importance is the first-order Tay
 score |w * dL/dw| summed over each head's / neuron's weights (Michel et al., 2019),
 on calibration texts (training texts when given), with the training labels or else the
 model's own predictions as targets. Each layer keeps the same fraction, best first.
+With training texts, a short distillation from the unpruned model then wins back
+accuracy (``recover_s`` seconds, default 60; 0 turns it off).
 """
 
 from __future__ import annotations
@@ -134,6 +136,19 @@ class StructuredPruning(Compressor):
             neurons = sorted(ffn_score.topk(n_ffn).indices.tolist())
             prune_layer(layer, heads, neurons)
             sizes[str(index)] = {"heads": n_heads, "ffn": n_ffn}
+        recovery = self._recover(source, model, loaded.tokenizer, ctx)
         transforms.append({"method": "prune-structure", "params": {"layers": sizes}})
-        save_model(loaded, out, transforms, {})
-        return {"heads_kept": head_ratio, "ffn_kept": ffn_ratio, "layers": sizes}
+        save_model(loaded, out, transforms, {"recovery": recovery})
+        return {"heads_kept": head_ratio, "ffn_kept": ffn_ratio, "layers": sizes, "recovery": recovery}
+
+    def _recover(self, source: Path, model: nn.Module, tokenizer, ctx: CompressContext) -> dict | None:
+        """Win back accuracy: distil the unpruned model into the pruned one for ``recover_s`` seconds
+        (default 60) when training texts are given."""
+        from tamellm.compress.distill import train_student
+
+        budget = float(self.params.get("recover_s", 60.0))
+        if budget <= 0 or not ctx.train_texts:
+            return None
+        teacher, _ = load_source(source, self.name)
+        options = {"budget_s": budget, "max_steps": self.params.get("recover_steps", 10**9)}
+        return train_student(teacher.model.eval(), model, tokenizer, ctx, options)

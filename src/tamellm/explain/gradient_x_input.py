@@ -1,7 +1,9 @@
 """Gradient × input on the embedding layer (captum ``LayerGradientXActivation``).
 
 One forward and one backward pass per output: the cheapest gradient method, and a
-first-order approximation of integrated gradients with a zero baseline.
+first-order approximation of integrated gradients with a zero baseline. It explains
+the log-odds of a class (where the target offers them), not its probability: the
+gradient of a probability close to 0 or 1 vanishes, and with it the explanation.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ class GradientXInput(Explainer):
         """Word scores toward one output."""
         from captum.attr import LayerGradientXActivation
 
-        method = LayerGradientXActivation(target.forward_ids, target.embedding, multiply_by_inputs=True)
+        forward = target.forward_logits or target.forward_ids
+        method = LayerGradientXActivation(forward, target.embedding, multiply_by_inputs=True)
         with torch.enable_grad():
             attributions = method.attribute(target.input_ids, target=output)
         return merge_scores(attributions.sum(-1)[0].detach().float().numpy(), target.words)

@@ -36,12 +36,23 @@ class IntegratedGradients(Explainer):
 
     def attribute_one(self, target: Target, output: int) -> np.ndarray:
         """Word scores toward one output."""
+        from captum.attr import IntegratedGradients as CaptumIntegratedGradients
         from captum.attr import LayerIntegratedGradients
 
         n_steps = int(self.options.get("n_steps", N_STEPS))
         batch = self.options.get("internal_batch_size", n_steps)
-        method = LayerIntegratedGradients(target.forward_ids, target.embedding)
+        baseline = word_baseline(target, target.pad_id)
         with torch.enable_grad():
-            attributions = method.attribute(target.input_ids, baselines=word_baseline(target, target.pad_id),
-                                            target=output, n_steps=n_steps, internal_batch_size=batch)
+            if target.forward_embeds is not None and not self.options.get("layer", False):
+                # Same integral as the layer variant, on the word embeddings themselves: captum's layer
+                # variant would run the whole model twice more just to read those embeddings.
+                with torch.no_grad():
+                    inputs, baselines = target.embedding(target.input_ids), target.embedding(baseline)
+                method = CaptumIntegratedGradients(target.forward_embeds)
+                attributions = method.attribute(inputs, baselines=baselines, target=output, n_steps=n_steps,
+                                                internal_batch_size=batch)
+            else:
+                method = LayerIntegratedGradients(target.forward_ids, target.embedding)
+                attributions = method.attribute(target.input_ids, baselines=baseline, target=output,
+                                                n_steps=n_steps, internal_batch_size=batch)
         return merge_scores(attributions.sum(-1)[0].detach().float().numpy(), target.words)

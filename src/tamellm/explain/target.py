@@ -54,6 +54,12 @@ class Target:
     signed_outputs: bool = True
     probabilities: list[float] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    # The same outputs as log-odds, which do not saturate: plain gradients of a probability near
+    # 0 or 1 vanish (gradient × input uses this when a target has it).
+    forward_logits: Callable[[torch.Tensor], torch.Tensor] | None = None
+    # The outputs from word embeddings ``[B, T, H]`` (what ``embedding`` returns): lets integrated
+    # gradients skip the two extra full forward passes that captum's layer variant makes.
+    forward_embeds: Callable[[torch.Tensor], torch.Tensor] | None = None
     _presence_fn: Callable[[torch.Tensor], torch.Tensor] | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
@@ -108,6 +114,13 @@ class Target:
                          f"choose one of: {', '.join(self.outputs[:20])}")
 
 
+def log_odds(logits: torch.Tensor) -> torch.Tensor:
+    """log p_k − log(1 − p_k) of a softmax over the last axis, computed stably."""
+    others = torch.stack([torch.cat([logits[..., :k], logits[..., k + 1:]], -1).logsumexp(-1)
+                          for k in range(logits.shape[-1])], -1)
+    return logits - others
+
+
 def check_length(n_tokens: int, limit: int, model: str) -> None:
     """Reject a text longer than the model reads, with the limit (never run out of memory)."""
     if n_tokens > limit:
@@ -132,6 +145,8 @@ def build_target(task_model, text: str, **options) -> Target:
     name = type(task_model).__name__
     builder = TARGETS.get(name)
     if builder is None:
-        raise InputError(f"Explanations are not available for task '{task_model.task}' ({name})",
-                         "explainable: text classification, zero-shot classification, NER, generation")
+        hint = "explainable: text classification, zero-shot classification, NER, generation"
+        if task_model.task == "embed":
+            hint = "an encoder explains zero-shot classification: pass labels=[...] (--labels a,b)"
+        raise InputError(f"Explanations are not available for task '{task_model.task}' ({name})", hint)
     return builder(task_model, text, **options)

@@ -110,6 +110,7 @@ LOADERS: dict[str, Callable[[ResolvedModel], LoadedModel]] = {
 # Kinds added by the compression layer; imported on first use (they import torch / onnxruntime).
 LOADERS["onnx"] = lambda r: importlib.import_module("tamellm.models.onnx_loader").load_onnx(r)
 LOADERS["compressed"] = lambda r: importlib.import_module("tamellm.models.compressed_loader").load_compressed(r)
+LOADERS["peft"] = lambda r: importlib.import_module("tamellm.models.peft_loader").load_peft(r)  # prompt/prefix
 
 _CACHE: dict[tuple[str, str, str], LoadedModel] = {}
 _LOCK = threading.Lock()

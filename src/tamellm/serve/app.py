@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from tamellm.config import ServeConfig, config_from_dict
 from tamellm.serve import errors, logging_json, routes_openai, routes_ops, routes_tasks
 from tamellm.serve.auth import KeyStore
+from tamellm.serve.limits import BodySizeLimit
 from tamellm.serve.middleware import RequestContext
 from tamellm.serve.state import ServerState
 
@@ -44,9 +45,13 @@ def check_binding(host: str, keys: KeyStore) -> None:
         log.info("API keys required (%d configured)", len(keys))
         return
     if host not in LOOPBACK:
-        raise ConfigError(f"Refusing to serve on {host} without an API key",
-                          "pass --api-key-file FILE or set TAMELLM_API_KEYS, or bind to 127.0.0.1")
-    log.warning("no API key configured: the server is open to anyone on this machine and binds to %s only", host)
+        raise ConfigError(
+            f"Refusing to serve on {host} without an API key",
+            "pass --api-key-file FILE or set TAMELLM_API_KEYS, or bind to 127.0.0.1",
+        )
+    log.warning(
+        "no API key configured: the server is open to anyone on this machine and binds to %s only", host
+    )
 
 
 def create_app(models: list[str], settings: dict[str, Any] | ServeConfig | None = None) -> FastAPI:
@@ -70,11 +75,14 @@ def create_app(models: list[str], settings: dict[str, Any] | ServeConfig | None 
             await state.shutdown()
 
     app = FastAPI(
-        title="tamellm", version=_version(), lifespan=lifespan, max_body_size=config.max_body_bytes,
+        title="tamellm",
+        version=_version(),
+        lifespan=lifespan,
         description=DESCRIPTION,
     )
     app.state.tamellm = state
     errors.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(RequestContext, metrics=state.metrics)
     app.include_router(routes_openai.router)
     if state.pool.serving("transcribe"):

@@ -27,13 +27,15 @@ class KeyStore:
     def __init__(self, keys: list[str]) -> None:
         short = [i + 1 for i, k in enumerate(keys) if len(k) < MIN_KEY_LENGTH]
         if short:
-            raise ConfigError(f"API key(s) #{short} are shorter than {MIN_KEY_LENGTH} characters",
-                              "use long random keys, e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`")
+            raise ConfigError(
+                f"API key(s) #{short} are shorter than {MIN_KEY_LENGTH} characters",
+                "use long random keys, e.g. `python -c 'import secrets; print(secrets.token_urlsafe())'`",
+            )
         self._hashes = [_hash(k) for k in dict.fromkeys(keys)]
 
     @classmethod
     def load(cls, key_file: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> KeyStore:
-        """Keys from ``key_file`` (one per line, ``#`` comments) and the TAMELLM_API_KEYS variable (commas)."""
+        """Keys from ``key_file`` (one per line, ``#`` comments) and TAMELLM_API_KEYS (commas)."""
         keys: list[str] = []
         if key_file is not None:
             path = Path(key_file)

@@ -33,8 +33,17 @@ class _Item:
 class MicroBatcher:
     """Batches the requests of one (model, task); ``run`` maps a list of texts to a list of results."""
 
-    def __init__(self, model: str, task: str, run: RunBatch, executor: Executor, metrics: Metrics,
-                 max_batch_size: int = 32, max_wait_ms: float = 5.0, max_queue: int = 256) -> None:
+    def __init__(
+        self,
+        model: str,
+        task: str,
+        run: RunBatch,
+        executor: Executor,
+        metrics: Metrics,
+        max_batch_size: int = 32,
+        max_wait_ms: float = 5.0,
+        max_queue: int = 256,
+    ) -> None:
         self.model, self.task, self.run = model, task, run
         self.executor, self.metrics = executor, metrics
         self.max_batch_size, self.max_wait = max_batch_size, max_wait_ms / 1000.0
@@ -47,7 +56,9 @@ class MicroBatcher:
     def start(self) -> None:
         """Start the worker task on the running loop."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._work(), name=f"batcher-{self.model}-{self.task}")
+            self._task = asyncio.get_running_loop().create_task(
+                self._work(), name=f"batcher-{self.model}-{self.task}"
+            )
 
     async def stop(self) -> None:
         """Stop the worker; requests still queued get 503."""
@@ -60,8 +71,9 @@ class MicroBatcher:
             if not item.future.done():
                 item.future.set_exception(APIError(503, "The server is shutting down", "shutting_down"))
 
-    async def submit(self, texts: list[str], options: dict[str, Any] | None = None,
-                     group: Hashable = None) -> list[Any]:
+    async def submit(
+        self, texts: list[str], options: dict[str, Any] | None = None, group: Hashable = None
+    ) -> list[Any]:
         """Queue ``texts``; return their results in order. Items of one batch share ``group``'s options."""
         future = asyncio.get_running_loop().create_future()
         try:
@@ -69,9 +81,13 @@ class MicroBatcher:
         except asyncio.QueueFull:
             self.metrics.rejected.labels("queue_full").inc()
             retry = max(1, round(self.queue.maxsize / self.max_batch_size * self.mean_batch_seconds))
-            raise APIError(429, f"The {self.task} queue of model '{self.model}' is full "
-                           f"({self.queue.maxsize} requests waiting); retry after {retry} s",
-                           "queue_full", headers={"Retry-After": str(retry)}) from None
+            raise APIError(
+                429,
+                f"The {self.task} queue of model '{self.model}' is full "
+                f"({self.queue.maxsize} requests waiting); retry after {retry} s",
+                "queue_full",
+                headers={"Retry-After": str(retry)},
+            ) from None
         self._depth.set(self.queue.qsize())
         return await future
 
@@ -118,7 +134,7 @@ class MicroBatcher:
                 self.mean_batch_seconds = 0.8 * self.mean_batch_seconds + 0.2 * (loop.time() - start)
                 offset = 0
                 for item in items:
-                    part = results[offset: offset + len(item.texts)]
+                    part = results[offset : offset + len(item.texts)]
                     offset += len(item.texts)
                     if not item.future.done():
                         item.future.set_result(part)

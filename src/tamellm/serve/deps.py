@@ -20,14 +20,19 @@ def get_state(request: Request) -> ServerState:
     return request.app.state.tamellm
 
 
-async def authorize(request: Request,
-                    credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:
+async def authorize(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> str:
     """Check ``Authorization: Bearer KEY`` (when keys are configured) and the per-key rate limit."""
     state = get_state(request)
     if state.keys:
         if credentials is None:
-            raise APIError(401, "Missing API key: send 'Authorization: Bearer YOUR_KEY'", "missing_api_key",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise APIError(
+                401,
+                "Missing API key: send 'Authorization: Bearer YOUR_KEY'",
+                "missing_api_key",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         key_id = state.keys.check(credentials.credentials)
         if key_id is None:
             raise APIError(401, "Invalid API key", "invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
@@ -37,8 +42,13 @@ async def authorize(request: Request,
     if wait > 0:
         state.metrics.rejected.labels("rate_limit").inc()
         retry = max(1, math.ceil(wait))
-        raise APIError(429, f"Rate limit of {state.limiter.per_minute} requests per minute reached for this key; "
-                       f"retry after {retry} s", "rate_limit_exceeded", headers={"Retry-After": str(retry)})
+        raise APIError(
+            429,
+            f"Rate limit of {state.limiter.per_minute} requests per minute reached for this key; "
+            f"retry after {retry} s",
+            "rate_limit_exceeded",
+            headers={"Retry-After": str(retry)},
+        )
     request.state.key_id = key_id
     return key_id
 
@@ -47,17 +57,27 @@ def check_texts(state: ServerState, texts: str | list[str], field: str = "input"
     """The texts of a request as a list: 413 when one is over the size limit; redacted when asked."""
     items = [texts] if isinstance(texts, str) else list(texts)
     if not items:
-        raise APIError(422, f"'{field}' is an empty list; send at least one text", "invalid_value", param=field)
+        raise APIError(
+            422, f"'{field}' is an empty list; send at least one text", "invalid_value", param=field
+        )
     if len(items) > MAX_ITEMS:
-        raise APIError(413, f"'{field}' has {len(items)} texts; the limit is {MAX_ITEMS} per request",
-                       "request_too_large", param=field)
+        raise APIError(
+            413,
+            f"'{field}' has {len(items)} texts; the limit is {MAX_ITEMS} per request",
+            "request_too_large",
+            param=field,
+        )
     limit = state.settings.max_input_chars
     for i, text in enumerate(items):
         if len(text) > limit:
             where = field if isinstance(texts, str) else f"{field}.{i}"
             state.metrics.rejected.labels("too_large").inc()
-            raise APIError(413, f"'{where}' is {len(text)} characters long; the limit is {limit}",
-                           "input_too_large", param=where)
+            raise APIError(
+                413,
+                f"'{where}' is {len(text)} characters long; the limit is {limit}",
+                "input_too_large",
+                param=where,
+            )
         if not text.strip():
             where = field if isinstance(texts, str) else f"{field}.{i}"
             raise APIError(422, f"'{where}' is empty; send text", "invalid_value", param=where)

@@ -14,27 +14,49 @@ from tamellm.errors import InputError, MissingExtraError, ModelFormatError, Mode
 log = logging.getLogger("tamellm.serve")
 
 # The OpenAI error "type" for each status.
-ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-               413: "invalid_request_error", 422: "invalid_request_error", 429: "rate_limit_error",
-               501: "not_implemented_error", 503: "server_error", 504: "timeout_error"}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    404: "not_found_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+    501: "not_implemented_error",
+    503: "server_error",
+    504: "timeout_error",
+}
 # How each tamellm error kind maps to a status.
 TAMELLM_STATUS: list[tuple[type[TamellmError], int]] = [
-    (InputError, 400), (ModelNotFoundError, 404), (MissingExtraError, 501), (ModelFormatError, 500),
+    (InputError, 400),
+    (ModelNotFoundError, 404),
+    (MissingExtraError, 501),
+    (ModelFormatError, 500),
 ]
 
 
 class APIError(Exception):
     """An error answered to the client with ``status`` and an OpenAI-style body."""
 
-    def __init__(self, status: int, message: str, code: str, param: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        code: str,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.code, self.param = status, message, code, param
         self.headers = headers or {}
 
 
-def error_response(status: int, message: str, code: str | None, param: str | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    message: str,
+    code: str | None,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     """A JSON error response in the OpenAI shape."""
     kind = ERROR_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
     body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
@@ -51,8 +73,11 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
     errors = exc.errors()
     first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request", "type": "value_error"}
     if first.get("type") == "json_invalid":
-        return error_response(400, f"Malformed JSON body: {first.get('msg')} at position "
-                              f"{(first.get('loc') or ('', '?'))[-1]}", "invalid_json")
+        return error_response(
+            400,
+            f"Malformed JSON body: {first.get('msg')} at position {(first.get('loc') or ('', '?'))[-1]}",
+            "invalid_json",
+        )
     parts = []
     for err in errors[:5]:
         field = _field(tuple(err.get("loc", ())))
@@ -70,8 +95,12 @@ async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     message = str(exc.detail)
     if exc.status_code == 404:
         message = f"No route {request.method} {request.url.path}; see /docs for the API"
-    return error_response(exc.status_code, message, codes.get(exc.status_code, "http_error"),
-                          headers=getattr(exc, "headers", None))
+    return error_response(
+        exc.status_code,
+        message,
+        codes.get(exc.status_code, "http_error"),
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def _tamellm(request: Request, exc: TamellmError) -> JSONResponse:
@@ -81,10 +110,19 @@ async def _tamellm(request: Request, exc: TamellmError) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unexpected error on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc,
-              exc_info=exc)
-    return error_response(500, f"Internal error ({type(exc).__name__}); see the server log for this request id",
-                          "internal_error")
+    log.error(
+        "unexpected error on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        exc,
+        exc_info=exc,
+    )
+    return error_response(
+        500,
+        f"Internal error ({type(exc).__name__}); see the server log for this request id",
+        "internal_error",
+    )
 
 
 def install(app: FastAPI) -> None:

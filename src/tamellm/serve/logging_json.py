@@ -12,7 +12,7 @@ from tamellm.serve.redact import redact
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("tamellm_request_id", default="-")
 # The loggers a server process writes through: ours, and uvicorn's own.
-LOGGERS = ("tamellm", "uvicorn", "uvicorn.error")
+LOGGERS = ("tamellm", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 class RedactingFilter(logging.Filter):
@@ -21,6 +21,10 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         record.msg, record.args = redact(message), None
+        for name in JsonFormatter.FIELDS:  # the structured fields (path, client, ...) too
+            value = getattr(record, name, None)
+            if isinstance(value, str):
+                setattr(record, name, redact(value))
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -35,7 +39,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "request_id": getattr(record, "request_id", None) or REQUEST_ID.get(),
@@ -57,6 +62,7 @@ def configure(level: int = logging.INFO, stream=None) -> logging.Handler:
         logger.handlers = [h for h in logger.handlers if not getattr(h, "_tamellm_json", False)]
         handler._tamellm_json = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
-        logger.setLevel(level)
+        # tamellm writes its own access line (with the request id): uvicorn's would repeat it.
+        logger.setLevel(max(level, logging.WARNING) if name == "uvicorn.access" else level)
         logger.propagate = False
     return handler

@@ -1,4 +1,4 @@
-"""Per-request context (pure ASGI, so streaming is untouched): request id, metrics, one JSON access log line."""
+"""Per-request context (pure ASGI, streaming untouched): request id, metrics, one JSON access log line."""
 
 from __future__ import annotations
 
@@ -32,29 +32,43 @@ class RequestContext:
         token = REQUEST_ID.set(request_id)
         status = 500
         start = time.perf_counter()
+        done = False
         self.metrics.in_flight.inc()
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
+        def record() -> None:
+            """Count and log the request once: before its last byte is sent, or when it fails."""
+            nonlocal done
+            if done:
+                return
+            done = True
             seconds = time.perf_counter() - start
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
+            path = getattr(scope.get("route"), "path", None) or "unmatched"
             self.metrics.in_flight.dec()
             self.metrics.requests.labels(path, scope["method"], str(status)).inc()
             self.metrics.latency.labels(path).observe(seconds)
             state = scope.get("state") or {}
             client = scope.get("client")
-            log.info("%s %s %s", scope["method"], scope["path"], status,
-                     extra={"method": scope["method"], "path": scope["path"], "status": status,
-                            "ms": round(seconds * 1000, 2), "key": state.get("key_id"),
-                            "client": client[0] if client else None})
+            extra = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "ms": round(seconds * 1000, 2),
+                "key": state.get("key_id"),
+                "client": client[0] if client else None,
+            }
+            log.info("%s %s %s", scope["method"], scope["path"], status, extra=extra)
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                record()  # before the client has the whole answer: metrics and logs are never behind it
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            record()
             REQUEST_ID.reset(token)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from tamellm import api
+from tamellm.errors import InputError
 from tamellm.serve.errors import APIError
 from tamellm.tasks import TaskModel
 
@@ -36,7 +37,10 @@ class ModelPool:
             served = ServedModel(main.name, str(source), {main.task: main})
             # An encoder (or a fine-tuned encoder) also embeds and classifies zero-shot.
             for task in sorted(api.COMPATIBLE_TASKS.get(main.task, set()) - {main.task}):
-                served.tasks[task] = api.load(source, task=task)
+                try:
+                    served.tasks[task] = api.load(source, task=task)
+                except InputError:  # e.g. a spaCy NER pipeline has no encoder to embed with
+                    continue
             if served.name in self.models:
                 log.warning("model '%s' given twice; serving it once", served.name)
                 continue
@@ -49,25 +53,38 @@ class ModelPool:
         return [m for m in self.models.values() if task in m.tasks]
 
     def get(self, tasks: tuple[str, ...], name: str | None, what: str) -> tuple[ServedModel, TaskModel]:
-        """The model called ``name`` (or the first that fits) and its TaskModel for the first of ``tasks`` it serves.
+        """The model called ``name`` (or the first that fits) and its TaskModel for the first fitting task.
 
         Unknown name -> 404; a model that cannot do ``what`` -> 400; none loaded for it -> 400.
         """
         if name:
             key = self.aliases.get(name, name)
             if key not in self.models:
-                raise APIError(404, f"The model '{name}' is not served here; served: {', '.join(self.models)}",
-                               "model_not_found", param="model")
+                raise APIError(
+                    404,
+                    f"The model '{name}' is not served here; served: {', '.join(self.models)}",
+                    "model_not_found",
+                    param="model",
+                )
             candidates = [self.models[key]]
         else:
-            candidates = [m for m in self.models.values() if any(t in m.tasks for t in tasks)]
+            # The first model of the preferred task: a fine-tuned classifier before a zero-shot encoder.
+            candidates = [m for t in tasks for m in self.models.values() if t in m.tasks]
             if not candidates:
-                raise APIError(400, f"No model served here can do {what}; served: "
-                               + ", ".join(f"{m.name} ({m.main_task})" for m in self.models.values()),
-                               "unsupported_task", param="model")
+                raise APIError(
+                    400,
+                    f"No model served here can do {what}; served: "
+                    + ", ".join(f"{m.name} ({m.main_task})" for m in self.models.values()),
+                    "unsupported_task",
+                    param="model",
+                )
         served = candidates[0]
         for task in tasks:
             if task in served.tasks:
                 return served, served.tasks[task]
-        raise APIError(400, f"The model '{served.name}' cannot do {what}; it serves: {', '.join(served.tasks)}",
-                       "unsupported_task", param="model")
+        raise APIError(
+            400,
+            f"The model '{served.name}' cannot do {what}; it serves: {', '.join(served.tasks)}",
+            "unsupported_task",
+            param="model",
+        )

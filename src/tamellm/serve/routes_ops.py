@@ -24,7 +24,10 @@ async def readyz(state: ServerState = Depends(get_state)) -> JSONResponse:
     return JSONResponse(body, status_code=200 if state.ready else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics (text exposition format)",
-            responses={200: {"content": {"text/plain": {}}}})
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics (text exposition format)",
+    responses={200: {"content": {"text/plain": {}}}},
+)
 async def metrics(state: ServerState = Depends(get_state)) -> Response:
     return Response(state.metrics.render(), media_type=state.metrics.content_type)

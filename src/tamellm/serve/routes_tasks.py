@@ -21,17 +21,27 @@ router = APIRouter(prefix="/v1", dependencies=[Depends(authorize)], tags=["tasks
 audio_router = APIRouter(prefix="/v1", dependencies=[Depends(authorize)], tags=["OpenAI-compatible"])
 
 
-@router.post("/classify", response_model=s.ClassifyResponse,
-             summary="Classify texts: a fine-tuned classifier's labels, or zero-shot over `labels` (micro-batched)")
+@router.post(
+    "/classify",
+    response_model=s.ClassifyResponse,
+    summary="Classify texts: a fine-tuned classifier's labels, or zero-shot over `labels` (micro-batched)",
+)
 async def classify(body: s.ClassifyRequest, state: ServerState = Depends(get_state)) -> s.ClassifyResponse:
-    tasks = ("zero-shot-classification", "classify") if body.labels else ("classify", "zero-shot-classification")
+    tasks = (
+        ("zero-shot-classification", "classify") if body.labels else ("classify", "zero-shot-classification")
+    )
     served, model = state.pool.get(tasks, body.model, "classification")
     texts = check_texts(state, body.input)
     if model.task == "zero-shot-classification":
         labels = [label.strip() for label in (body.labels or []) if label.strip()]
         if len(labels) < 2:
-            raise APIError(422, f"'labels': model '{served.name}' classifies zero-shot and needs at least two "
-                           "candidate labels", "invalid_value", param="labels")
+            raise APIError(
+                422,
+                f"'labels': model '{served.name}' classifies zero-shot and needs at least two "
+                "candidate labels",
+                "invalid_value",
+                param="labels",
+            )
         group = ("zero-shot", tuple(labels), body.multi_label)
         options = {"labels": labels, "multi_label": body.multi_label}
     else:
@@ -42,8 +52,10 @@ async def classify(body: s.ClassifyRequest, state: ServerState = Depends(get_sta
 
     batcher = state.batcher(served.name, model.task, run)
     results = await state.within_timeout(batcher.submit(texts, options, group), "The classification")
-    data = [s.ClassifyItem(index=i, label=r.label, score=r.score, scores=r.scores, labels=r.labels)
-            for i, r in enumerate(results)]
+    data = [
+        s.ClassifyItem(index=i, label=r.label, score=r.score, scores=r.scores, labels=r.labels)
+        for i, r in enumerate(results)
+    ]
     return s.ClassifyResponse(model=served.name, data=data)
 
 
@@ -55,9 +67,13 @@ async def ner(body: s.NerRequest, state: ServerState = Depends(get_state)) -> s.
     def run(batch: list[str], opts: dict) -> list:
         return model.predict(batch)
 
-    results = await state.within_timeout(state.batcher(served.name, "ner", run).submit(texts), "Entity recognition")
-    data = [s.NerItem(index=i, entities=[s.EntityOut(**e.to_dict()) for e in r.entities])
-            for i, r in enumerate(results)]
+    results = await state.within_timeout(
+        state.batcher(served.name, "ner", run).submit(texts), "Entity recognition"
+    )
+    data = [
+        s.NerItem(index=i, entities=[s.EntityOut(**e.to_dict()) for e in r.entities])
+        for i, r in enumerate(results)
+    ]
     return s.NerResponse(model=served.name, data=data)
 
 
@@ -68,32 +84,45 @@ async def summarize(body: s.SummarizeRequest, state: ServerState = Depends(get_s
     loop = asyncio.get_running_loop()
     results = await state.within_timeout(
         loop.run_in_executor(state.generation, lambda: model.summarize(texts, max_words=body.max_words)),
-        "The summary")
+        "The summary",
+    )
     results = results if isinstance(results, list) else [results]
     for r in results:
         state.metrics.generated(served.name, r.new_tokens, r.seconds)
-    return s.SummarizeResponse(model=served.name,
-                               data=[s.SummaryItem(index=i, summary=r.text) for i, r in enumerate(results)])
+    return s.SummarizeResponse(
+        model=served.name, data=[s.SummaryItem(index=i, summary=r.text) for i, r in enumerate(results)]
+    )
 
 
-@router.post("/explain", response_model=s.ExplainResponse,
-             summary="Why the model answered what it answered: a score per input word",
-             responses={501: {"description": "this installation has no explanations API"}})
+@router.post(
+    "/explain",
+    response_model=s.ExplainResponse,
+    summary="Why the model answered what it answered: a score per input word",
+    responses={501: {"description": "this installation has no explanations API"}},
+)
 async def explain(body: s.ExplainRequest, state: ServerState = Depends(get_state)) -> s.ExplainResponse:
     explain_fn = getattr(api, "explain", None)
     if explain_fn is None:
-        raise APIError(501, "Explanations are not available in this tamellm version (tamellm.api.explain is "
-                       "missing)", "not_implemented")
-    served, _ = state.pool.get(("classify", "zero-shot-classification", "ner", "generate"), body.model,
-                               "explanations")
+        raise APIError(
+            501,
+            "Explanations are not available in this tamellm version (tamellm.api.explain is missing)",
+            "not_implemented",
+        )
+    served, _ = state.pool.get(
+        ("classify", "zero-shot-classification", "ner", "generate"), body.model, "explanations"
+    )
     (text,) = check_texts(state, body.input)
     accepted = inspect.signature(explain_fn).parameters
-    options = {k: v for k, v in {"method": body.method, "label": body.label, "labels": body.labels}.items()
-               if v is not None and k in accepted}
+    options = {
+        k: v
+        for k, v in {"method": body.method, "label": body.label, "labels": body.labels}.items()
+        if v is not None and k in accepted
+    }
     loop = asyncio.get_running_loop()
     result = await state.within_timeout(
         loop.run_in_executor(state.inference, lambda: explain_fn(text, model=served.source, **options)),
-        "The explanation")
+        "The explanation",
+    )
     return s.ExplainResponse(model=served.name, explanation=result.to_dict())
 
 
@@ -104,8 +133,12 @@ def _audio_file(body: bytes, content_type: str) -> tuple[bytes, str, str | None,
     form parser) is not a dependency of tamellm.
     """
     if not content_type.startswith("multipart/form-data"):
-        raise APIError(415, "Send the audio as multipart/form-data with a 'file' field", "unsupported_media_type")
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
+        raise APIError(
+            415, "Send the audio as multipart/form-data with a 'file' field", "unsupported_media_type"
+        )
+    message = BytesParser(policy=HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
     fields: dict[str, tuple[bytes, str | None]] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
@@ -120,7 +153,9 @@ def _audio_file(body: bytes, content_type: str) -> tuple[bytes, str, str | None,
 
 @audio_router.post("/audio/transcriptions", summary="Transcribe an audio file (multipart/form-data)")
 async def transcriptions(request: Request, state: ServerState = Depends(get_state)) -> dict:
-    data, filename, model_name, language = _audio_file(await request.body(), request.headers.get("content-type", ""))
+    data, filename, model_name, language = _audio_file(
+        await request.body(), request.headers.get("content-type", "")
+    )
     served, model = state.pool.get(("transcribe",), model_name, "transcription")
     suffix = os.path.splitext(filename)[1][:10] or ".wav"
     with tempfile.TemporaryDirectory(prefix="tamellm-audio-") as folder:
@@ -130,5 +165,6 @@ async def transcriptions(request: Request, state: ServerState = Depends(get_stat
         loop = asyncio.get_running_loop()
         result = await state.within_timeout(
             loop.run_in_executor(state.inference, lambda: model.predict(path, language=language or "en")),
-            "The transcription")
+            "The transcription",
+        )
     return {"text": result.text, "language": result.language, "segments": result.segments}

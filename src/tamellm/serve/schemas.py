@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Texts = str | list[str]
+MIN_TEMPERATURE = 1e-3
+# Sampling at a temperature of ~0 divides logits by ~0 (inf / NaN probabilities): below
+# MIN_TEMPERATURE the answer is greedy, which is what such a temperature asks for anyway.
+Temperature = Annotated[float, AfterValidator(lambda t: 0.0 if t < MIN_TEMPERATURE else t)]
 MAX_ITEMS = 2048  # texts per request, as OpenAI's embeddings endpoint
 
 
@@ -15,7 +19,7 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-# ---- OpenAI-compatible ---------------------------------------------------------------------------------------------
+# ---- OpenAI-compatible ----
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant"]
     content: str = Field(description="the message text")
@@ -27,7 +31,7 @@ class ChatRequest(_Request):
     stream: bool = False
     max_tokens: int | None = Field(None, ge=1, le=4096)
     max_completion_tokens: int | None = Field(None, ge=1, le=4096)
-    temperature: float = Field(0.0, ge=0, le=2, description="0 = greedy (the default here)")
+    temperature: Temperature = Field(0.0, ge=0, le=2, description="0 = greedy (the default here)")
     top_p: float = Field(0.95, gt=0, le=1)
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     n: int = Field(1, ge=1, le=1, description="only 1 is supported")
@@ -37,7 +41,7 @@ class CompletionRequest(_Request):
     model: str | None = None
     prompt: str | list[str] = Field(description="a prompt, or a list of prompts (answered as user turns)")
     max_tokens: int = Field(16, ge=1, le=4096)
-    temperature: float = Field(0.0, ge=0, le=2)
+    temperature: Temperature = Field(0.0, ge=0, le=2, description="0 = greedy (the default here)")
     top_p: float = Field(0.95, gt=0, le=1)
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     stream: Literal[False] = Field(False, description="streaming is offered by /v1/chat/completions")
@@ -113,12 +117,13 @@ class EmbeddingList(BaseModel):
     usage: Usage
 
 
-# ---- task routes ---------------------------------------------------------------------------------------------------
+# ---- task routes ----
 class ClassifyRequest(_Request):
     model: str | None = None
     input: str | list[str]
-    labels: list[str] | None = Field(None, description="candidate labels (zero-shot with an encoder)",
-                                     max_length=256)
+    labels: list[str] | None = Field(
+        None, description="candidate labels (zero-shot with an encoder)", max_length=256
+    )
     multi_label: bool = False
 
 

@@ -41,8 +41,9 @@ class ServerState:
         key = (model, task)
         if key not in self.batchers:
             s = self.settings
-            self.batchers[key] = MicroBatcher(model, task, run, self.inference, self.metrics,
-                                              s.max_batch_size, s.max_wait_ms, s.max_queue)
+            self.batchers[key] = MicroBatcher(
+                model, task, run, self.inference, self.metrics, s.max_batch_size, s.max_wait_ms, s.max_queue
+            )
             self.batchers[key].start()
         return self.batchers[key]
 
@@ -53,8 +54,9 @@ class ServerState:
             return await asyncio.wait_for(awaitable, limit)
         except TimeoutError:
             self.metrics.rejected.labels("timeout").inc()
-            raise APIError(504, f"{what} took longer than the {limit:g} s request timeout",
-                           "timeout") from None
+            raise APIError(
+                504, f"{what} took longer than the {limit:g} s request timeout", "timeout"
+            ) from None
 
     async def shutdown(self) -> None:
         """Stop the batchers and the inference threads (after uvicorn finished in-flight requests)."""

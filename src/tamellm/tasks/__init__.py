@@ -6,6 +6,7 @@ from tamellm.tasks import (  # noqa: F401
     generate,
     ner,
     onnx_classifier,  # compression backends: ONNX Runtime
+    peft_adapters,  # prompt / prefix tuning folders (base model + peft adapter)
     text_classification,
     transcribe,
     zero_shot,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from tamellm.explain.target import ATTENTION, GRADIENTS, PERTURB, Target, register_target
+from tamellm.explain.target import ATTENTION, GRADIENTS, PERTURB, Target, log_odds, register_target
 from tamellm.explain.targets.common import attention_fn, embedding_layer, encode, removal_ids
 
 
@@ -16,13 +16,24 @@ def classifier_target(task_model, text: str, **_: object) -> Target:
     ids, words = encode(tokenizer, model, text, task_model.name)
     multi = task_model.multi_label
 
-    def forward_ids(batch: torch.Tensor) -> torch.Tensor:
-        logits = model(input_ids=batch, attention_mask=torch.ones_like(batch)).logits.float()
+    def probabilities(**inputs: torch.Tensor) -> torch.Tensor:
+        first = next(iter(inputs.values()))
+        logits = model(**inputs, attention_mask=torch.ones(first.shape[:2], dtype=torch.long)).logits.float()
         return torch.sigmoid(logits) if multi else logits.softmax(-1)
+
+    def forward_ids(batch: torch.Tensor) -> torch.Tensor:
+        return probabilities(input_ids=batch)
+
+    def forward_logits(batch: torch.Tensor) -> torch.Tensor:
+        logits = model(input_ids=batch, attention_mask=torch.ones_like(batch)).logits.float()
+        return logits if multi else log_odds(logits)
 
     pad, mask = removal_ids(tokenizer)
     with torch.no_grad():
         probs = forward_ids(ids)[0].tolist()
-    return Target(text, "classify", words, task_model.labels, int(max(range(len(probs)), key=probs.__getitem__)),
+    target = Target(text, "classify", words, task_model.labels, int(max(range(len(probs)), key=probs.__getitem__)),
                   {GRADIENTS, ATTENTION, PERTURB}, ids, pad, mask, embedding_layer(model), forward_ids,
                   attention_fn(model), rollout_queries=[0], probabilities=probs)
+    target.forward_logits = forward_logits
+    target.forward_embeds = lambda embeds: probabilities(inputs_embeds=embeds)
+    return target

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from tamellm.errors import InputError
-from tamellm.explain.target import ATTENTION, GRADIENTS, PERTURB, Target, register_target
+from tamellm.explain.target import ATTENTION, GRADIENTS, PERTURB, Target, log_odds, register_target
 from tamellm.explain.targets.common import attention_fn, embedding_layer, encode, removal_ids
 from tamellm.inputs import as_label_list
 
@@ -24,15 +24,23 @@ def zero_shot_target(task_model, text: str, labels=None, **_: object) -> Target:
     encoder.eval()
     ids, words = encode(task_model.tokenizer, encoder, text, task_model.name)
 
-    def forward_ids(batch: torch.Tensor) -> torch.Tensor:
-        hidden = encoder(input_ids=batch, attention_mask=torch.ones_like(batch)).last_hidden_state.float()
+    def forward_logits(batch: torch.Tensor | None = None, embeds: torch.Tensor | None = None) -> torch.Tensor:
+        inputs = {"input_ids": batch} if embeds is None else {"inputs_embeds": embeds}
+        mask = torch.ones(next(iter(inputs.values())).shape[:2], dtype=torch.long)
+        hidden = encoder(**inputs, attention_mask=mask).last_hidden_state.float()
         pooled = torch.nn.functional.normalize(hidden.mean(1), dim=-1)  # no padding: a plain mean
-        return (pooled @ vectors.T * SCALE).softmax(-1)
+        return pooled @ vectors.T * SCALE
+
+    def forward_ids(batch: torch.Tensor) -> torch.Tensor:
+        return forward_logits(batch).softmax(-1)
 
     pad, mask = removal_ids(task_model.tokenizer)
     with torch.no_grad():
         probs = forward_ids(ids)[0].tolist()
-    return Target(text, "zero-shot-classification", words, list(mapping), int(max(range(len(probs)),
+    target = Target(text, "zero-shot-classification", words, list(mapping), int(max(range(len(probs)),
                   key=probs.__getitem__)), {GRADIENTS, ATTENTION, PERTURB}, ids, pad, mask,
                   embedding_layer(encoder), forward_ids, attention_fn(encoder),
                   rollout_queries=list(range(ids.shape[1])), probabilities=probs)
+    target.forward_logits = lambda batch: log_odds(forward_logits(batch))
+    target.forward_embeds = lambda embeds: forward_logits(embeds=embeds).softmax(-1)
+    return target

@@ -1,0 +1,58 @@
+"""Few-shot SST-2: 8 examples per class, 5 seeds, dev accuracy (mean ± sd) for tamellm few-shot vs head-only
+and vs the ``setfit`` package with the same MiniLM body on the same samples (when setfit is installed).
+
+``flock /tmp/tamellm-heavy.lock .venv/bin/python bench/train_fewshot.py [--quick]``
+"""
+
+import importlib.util
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import DATA, write_results  # noqa: E402
+from train_common import setup, train_row  # noqa: E402
+
+PER_CLASS = 8
+
+
+def main() -> None:
+    args = setup(__doc__, quick_budget="2m", full_budget="5m")
+    train = pd.read_csv(DATA / "sst2" / "train.tsv", sep="\t", quoting=3)
+    dev = pd.read_csv(DATA / "sst2" / "dev.tsv", sep="\t", quoting=3)
+    if args.quick:
+        dev = dev.iloc[:200]
+    seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
+    scores: dict[str, list[float]] = {"few-shot": [], "head-only": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        dev.to_csv(work / "dev.tsv", sep="\t", index=False)
+        for seed in seeds:
+            sample = train.groupby("label").sample(PER_CLASS, random_state=seed)
+            sample.to_csv(work / f"train{seed}.tsv", sep="\t", index=False)
+            fit = str(work / f"train{seed}.tsv")
+            for strategy in scores:
+                # Validation is the sample itself (no more labelled data exists in a few-shot setting).
+                config = {"task": "classify", "model": "minilm-l6", "seed": seed, "output": str(work),
+                          "data": {"train": fit, "validation": fit,
+                                   "test": str(work / "dev.tsv"), "text_column": "sentence", "label_column": "label"},
+                          "train": {"strategy": strategy, "epochs": 10, "batch_size": 8,
+                                    "early_stopping_patience": 0}}
+                row = train_row(strategy, config, work / f"{strategy}-{seed}", args.budget_s, "accuracy")
+                scores[strategy].append(row["test_accuracy"])
+                print(seed, row, flush=True)
+    rows = [{"arm": f"tamellm {name}", "dev_accuracy_mean": round(statistics.mean(v), 4),
+             "dev_accuracy_sd": round(statistics.stdev(v), 4) if len(v) > 1 else 0.0, "seeds": len(v)}
+            for name, v in scores.items()]
+    if importlib.util.find_spec("setfit") is None:
+        rows.append({"arm": "setfit", "dev_accuracy_mean": "not installed", "dev_accuracy_sd": "-", "seeds": 0})
+    write_results("train_fewshot_quick" if args.quick else "train_fewshot",
+                  {"per_class": PER_CLASS, "seeds": seeds, "scores": scores, "rows": rows}, rows)
+    print(rows)
+
+
+if __name__ == "__main__":
+    main()

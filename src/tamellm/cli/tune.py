@@ -1,0 +1,47 @@
+"""``tamellm tune --config cfg.yaml``: AutoTune from a config (every knob reachable, resumable)."""
+
+from __future__ import annotations
+
+import typer
+
+from tamellm.cli.common import JsonOption, ModelOption
+from tamellm.cli.train import run_tune
+from tamellm.cli.train_output import (
+    BackendOption,
+    BudgetOption,
+    ConfigOption,
+    DataOption,
+    OutputOption,
+    RayOption,
+    ResumeOption,
+    SeedOption,
+    TrialsOption,
+)
+
+
+def tune_command(
+    config: ConfigOption = None,
+    data: DataOption = None,
+    model: ModelOption = None,
+    output: OutputOption = None,
+    budget: BudgetOption = None,
+    trials: TrialsOption = None,
+    seed: SeedOption = None,
+    backend: BackendOption = None,
+    ray_address: RayOption = None,
+    resume: ResumeOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Search strategy and hyperparameters (Optuna, or Ray Tune with --ray-address) within a budget."""
+    from tamellm.tune.job import job_config
+
+    job = job_config(data, config, model=model, seed=seed)
+    if job.data.train is None:
+        raise typer.BadParameter("give the training data with --data FILE or data.train in --config")
+    run_tune({"config": job.model_dump(exclude_unset=True), "budget": budget, "trials": trials, "backend": backend,
+              "ray_address": ray_address, "output": output, "resume": resume}, json_output)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the app."""
+    app.command("tune")(tune_command)

@@ -1,0 +1,137 @@
+"""llama.cpp as the fast generation backend for GGUF chat models on CPU (optional).
+
+The transformers path (a GGUF dequantized once to safetensors) stays the default and is
+what training and explanations use. ``tamellm.load(model, backend="llama.cpp")`` (or
+``TAMELLM_GENERATION_BACKEND=llama.cpp``) runs the GGUF file itself through
+``llama-cpp-python`` instead: the quantized weights are used as they are, with
+llama.cpp's CPU kernels (several times faster decoding here). Needs
+``pip install llama-cpp-python`` (it builds from source on Linux).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tamellm.errors import InputError, MissingExtraError, ModelFormatError
+from tamellm.models.loaders import LoadedModel
+from tamellm.models.resolve import ResolvedModel
+from tamellm.results import Generation
+from tamellm.tasks.generate import Generator, Message, check_messages
+
+BACKENDS = ("transformers", "llama.cpp")
+ENV = "TAMELLM_GENERATION_BACKEND"
+_MODELS: dict[str, LlamaCppGenerator] = {}
+_LOCK = threading.Lock()
+
+
+def chosen_backend(backend: str | None) -> tuple[str, bool]:
+    """The backend asked for (argument, else the environment, else transformers) and whether it was explicit."""
+    name = backend or os.environ.get(ENV) or "transformers"
+    if name not in BACKENDS:
+        source = "backend=" if backend else f"${ENV}"
+        raise InputError(f"Unknown generation backend '{name}' ({source})", f"accepted: {', '.join(BACKENDS)}")
+    return name, backend is not None
+
+
+def _gguf_file(resolved: ResolvedModel) -> Path:
+    name = resolved.spec.file if resolved.spec and resolved.spec.file else None
+    files = [resolved.path / name] if name else sorted(resolved.path.glob("*.gguf"))
+    if not files or not files[0].exists():
+        raise ModelFormatError(f"No GGUF file found in {resolved.path}", "the llama.cpp backend runs *.gguf files")
+    return files[0]
+
+
+def load_llama(resolved: ResolvedModel, n_ctx: int = 4096) -> LlamaCppGenerator:
+    """A (cached) llama.cpp generator for a GGUF model."""
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        raise MissingExtraError("The llama.cpp backend needs llama-cpp-python",
+                                "install it with: pip install llama-cpp-python (builds from source, ~10 min)") from None
+    path = _gguf_file(resolved)
+    with _LOCK:
+        if str(path) not in _MODELS:
+            threads = max(1, os.cpu_count() or 1)
+            llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                          seed=0, verbose=False)
+            _MODELS[str(path)] = LlamaCppGenerator(LoadedModel(resolved, llama, None))
+            if len(_MODELS) == 1:
+                atexit.register(close_all)
+        return _MODELS[str(path)]
+
+
+def close_all() -> None:
+    """Free every llama.cpp model (at exit: llama-cpp-python's own finalizer fails during shutdown)."""
+    with _LOCK:
+        for generator in _MODELS.values():
+            generator.model.close()
+        _MODELS.clear()
+
+
+def load_backend(resolved: ResolvedModel, task: str, backend: str | None) -> LlamaCppGenerator | None:
+    """The llama.cpp generator when it is asked for and applies; None for the default path.
+
+    An explicit ``backend="llama.cpp"`` on a model it cannot run is an error; the
+    environment variable only applies where it can.
+    """
+    name, explicit = chosen_backend(backend)
+    if name == "transformers":
+        return None
+    if task != "generate" or resolved.kind != "gguf":
+        if explicit:
+            raise InputError(f"The llama.cpp backend runs GGUF generation models; '{resolved.name}' is a "
+                             f"{resolved.kind} model for task '{task}'", "drop backend= for this model")
+        return None
+    return load_llama(resolved)
+
+
+class LlamaCppGenerator(Generator):
+    """Chat, generate, stream and summarize through llama.cpp (greedy unless temperature > 0)."""
+
+    def info(self) -> dict:
+        """What this model is, with the backend."""
+        return {**super().info(), "backend": "llama.cpp"}
+
+    def _options(self, max_new_tokens: int, temperature: float, top_p: float, seed: int | None) -> dict[str, Any]:
+        if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
+            raise InputError(f"max_new_tokens must be a whole number of at least 1, got {max_new_tokens!r}")
+        greedy = temperature <= 0
+        return {"max_tokens": max_new_tokens, "temperature": 0.0 if greedy else temperature,
+                "top_p": 1.0 if greedy else top_p, "top_k": 1 if greedy else 40,
+                "seed": 0 if seed is None else seed}
+
+    def chat(self, messages: list[Message], max_new_tokens: int = 256, temperature: float = 0.0,
+             top_p: float = 0.95, seed: int | None = None) -> Generation:
+        """Answer the last user message of a chat history."""
+        messages = check_messages(messages)
+        options = self._options(max_new_tokens, temperature, top_p, seed)
+        start = time.perf_counter()
+        try:
+            out = self.model.create_chat_completion(messages=messages, **options)
+        except ValueError as exc:  # llama.cpp: prompt longer than the context
+            raise InputError(f"llama.cpp refused the prompt: {exc}", "shorten the prompt or the chat history") from None
+        choice = out["choices"][0]
+        finish = "length" if choice.get("finish_reason") == "length" else "stop"
+        return Generation(choice["message"]["content"].strip(), messages[-1]["content"],
+                          int(out["usage"]["completion_tokens"]), time.perf_counter() - start, finish)
+
+    def stream(self, messages: list[Message], max_new_tokens: int = 256, temperature: float = 0.0,
+               top_p: float = 0.95, seed: int | None = None) -> Iterator[str]:
+        """Yield the answer piece by piece; bad input raises here, not at the first ``next()``."""
+        messages = check_messages(messages)
+        chunks = self.model.create_chat_completion(messages=messages, stream=True,
+                                                   **self._options(max_new_tokens, temperature, top_p, seed))
+
+        def pieces() -> Iterator[str]:
+            for chunk in chunks:
+                text = chunk["choices"][0].get("delta", {}).get("content")
+                if text:
+                    yield text
+
+        return pieces()

@@ -1,0 +1,185 @@
+"""``train_model``: data -> model -> the one loop -> a run folder with the best model.
+
+The run folder (read by tuning, ``tamellm runs`` and reports)::
+
+    config.yaml params.json environment.json data.json metrics.jsonl result.json
+    checkpoints/last/ checkpoints/best.safetensors model/ tensorboard/ mlruns/
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from tamellm.config import TamellmConfig, dump_config
+from tamellm.errors import ConfigError
+from tamellm.train import distributed
+from tamellm.train.callbacks import close_trackers, fan_out, open_trackers
+from tamellm.train.data import load_task_data
+from tamellm.train.loop import LoopSettings, evaluate, train_loop
+from tamellm.train.params import resolve_params
+from tamellm.train.records import data_record, environment_record, write_json
+from tamellm.train.strategies import STRATEGIES
+from tamellm.train.task_adapters import ADAPTERS
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    """A finished run: where it is, its final metrics and how it went."""
+
+    run_dir: Path
+    model_dir: Path
+    metrics: dict  # {"validation": {...}, "test": {...}} from tamellm.metrics
+    history: list[dict]
+    params: dict
+    seconds: float
+    stopped_early: bool
+    best_step: int
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def new_run_dir(config: TamellmConfig, strategy: str) -> Path:
+    """A fresh folder under config.output named by time, task and strategy."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(config.output) / f"{stamp}-{config.task}-{strategy}"
+    folder, n = base, 1
+    while folder.exists():
+        folder, n = base.with_name(f"{base.name}-{n}"), n + 1
+    return folder
+
+
+def _base_model(config: TamellmConfig) -> Path:
+    from tamellm.models.resolve import resolve
+
+    resolved = resolve(config.model)
+    if resolved.kind == "gguf":
+        from tamellm.models.gguf_cache import ensure_converted
+
+        spec_file = resolved.spec.file if resolved.spec else None
+        files = [resolved.path / spec_file] if spec_file else sorted(resolved.path.glob("*.gguf"))
+        return ensure_converted(files[0])  # a safetensors copy of the GGUF weights, made once and cached
+    if resolved.kind not in ("encoder", "transformers"):
+        raise ConfigError(f"model '{config.model}' is a {resolved.kind} model, which tamellm cannot fine-tune",
+                          "start from a transformers folder (safetensors) or a catalog model such as minilm-l6")
+    return resolved.path
+
+
+def _max_length(adapter: Any, tokenizer: Any, model: torch.nn.Module, wanted: int | None) -> int:
+    from tamellm.data import choose_max_length
+
+    limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", 512)
+    cap = min(512, int(limit))
+    return min(int(wanted), cap) if wanted else choose_max_length(adapter.token_lengths(tokenizer), cap=cap)
+
+
+def train_model(config: TamellmConfig, splits: Any = None, run_dir: Path | None = None, params: dict | None = None,
+                report: Callable[[int, float], None] | None = None, resume: bool = False,
+                budget_s: float | None = None) -> TrainResult:
+    """Fine-tune ``config.model`` on the data and return the run.
+
+    ``splits`` None loads ``config.data``; ``params`` overrides config.train by name
+    (flat peft keys included); ``report(step, value)`` gets the validation primary
+    metric after each evaluation (exceptions from it, e.g. optuna.TrialPruned,
+    propagate); ``resume`` continues from run_dir/checkpoints/last; ``budget_s`` stops
+    gracefully when the wall-clock budget is spent. Under torchrun (WORLD_SIZE > 1)
+    the same call trains with DDP and only rank 0 writes.
+    """
+    from transformers import AutoTokenizer
+
+    from tamellm.models.loaders import quiet_transformers
+
+    started = time.monotonic()
+    quiet_transformers()
+    dist = distributed.setup()
+    merged = resolve_params(config, params)
+    if resume and run_dir is None:
+        raise ConfigError("resume needs the run folder", "pass run_dir (tamellm train --resume RUN_DIR)")
+    run_dir = Path(run_dir) if run_dir is not None else new_run_dir(config, merged["strategy"])
+    data, files = load_task_data(config, splits)
+    adapter = ADAPTERS[config.task](data, merged)
+    base = _base_model(config)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    seed_everything(config.seed)
+    model = adapter.build_model(base)
+    adapter.prepare_tokenizer(tokenizer, model)
+    merged["max_length"] = _max_length(adapter, tokenizer, model, merged["max_length"])
+    strategy = STRATEGIES[merged["strategy"]]({**merged, "seed": config.seed})
+    adapter.tokenizer, adapter.max_length = tokenizer, merged["max_length"]
+    seed_everything(config.seed)
+    model = strategy.apply(model, adapter)
+    features = adapter.features(tokenizer, merged["max_length"])
+    if dist.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
+        write_json(run_dir / "params.json", merged)
+        write_json(run_dir / "environment.json", environment_record(config.seed))
+        write_json(run_dir / "data.json", data_record(files, data, adapter))
+    train_module = dist.wrap(model)
+    settings = LoopSettings(
+        learning_rate=merged["learning_rate"], epochs=merged["epochs"], batch_size=merged["batch_size"],
+        gradient_accumulation=merged["gradient_accumulation"], warmup_ratio=merged["warmup_ratio"],
+        scheduler=merged["scheduler"], weight_decay=merged["weight_decay"], max_grad_norm=merged["max_grad_norm"],
+        patience=merged["early_stopping_patience"], seed=config.seed, eval_steps=merged["eval_steps"])
+    history = _resumed_history(run_dir) if resume else []
+    trackers = open_trackers(run_dir, history, enabled=_tracking_enabled()) if dist.main else []
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    try:
+        fan_out(trackers, "start", merged)
+        outcome = train_loop(train_module, adapter, features, settings, run_dir, pad_id, dist, trackers,
+                             resume=resume, report=report, budget_s=budget_s)
+    except BaseException:
+        close_trackers(trackers, None)
+        raise
+    metrics: dict[str, dict] = {}
+    model_dir = run_dir / "model"
+    if dist.main:
+        for split in ("validation", "test"):
+            if features.get(split):
+                metrics[split] = evaluate(model, adapter, features[split], settings.eval_batch_size, pad_id)
+        seconds = time.monotonic() - started
+        manifest = {**adapter.manifest(), "kind": strategy.kind, "base_model": config.model,
+                    "base_model_path": str(base), "strategy": merged["strategy"], "max_length": merged["max_length"]}
+        from tamellm.train.artifact import save_model_folder
+
+        save_model_folder(strategy.export(model), tokenizer, model_dir, manifest, metrics, merged)
+        result = {"metrics": metrics, "seconds": seconds, "stopped_early": outcome.stopped_early,
+                  "out_of_time": outcome.out_of_time, "best_step": outcome.best_step, "steps": outcome.steps,
+                  "primary_metric": adapter.primary[0], "task": config.task,
+                  "finished": datetime.now(UTC).isoformat(timespec="seconds")}
+        write_json(run_dir / "result.json", result)
+        close_trackers(trackers, metrics)
+    dist.barrier()
+    return TrainResult(run_dir, model_dir, metrics, outcome.history, merged, time.monotonic() - started,
+                       outcome.stopped_early, outcome.best_step)
+
+
+def _tracking_enabled() -> bool:
+    return os.environ.get("TAMELLM_TRACKING", "1").strip().lower() not in ("0", "false", "no")
+
+
+def _resumed_history(run_dir: Path) -> list[dict]:
+    from tamellm.train.checkpoint import find_checkpoint
+
+    found = find_checkpoint(run_dir / "checkpoints" / "last")
+    if found is None:
+        return []
+    return json.loads((found / "state.json").read_text(encoding="utf-8")).get("history", [])

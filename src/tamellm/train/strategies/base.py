@@ -1,0 +1,41 @@
+"""The strategy registry: how much of the model trains, and how it is saved."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import torch
+
+STRATEGIES: dict[str, type[Strategy]] = {}
+
+
+def register(name: str) -> Callable[[type[Strategy]], type[Strategy]]:
+    """Class decorator: the strategy called ``name`` (a config.train.strategy value)."""
+
+    def wrap(cls: type[Strategy]) -> type[Strategy]:
+        cls.name = name
+        STRATEGIES[name] = cls
+        return cls
+
+    return wrap
+
+
+class Strategy:
+    """Decides which parameters train; ``export`` returns the module to save as a plain model."""
+
+    name: ClassVar[str] = ""
+    default_learning_rate: ClassVar[float] = 5e-5
+    tasks: ClassVar[tuple[str, ...]] = ("classify", "ner", "generate")
+    kind: ClassVar[str] = "transformers"  # the model folder's kind in tamellm.json (see models/loaders.py)
+
+    def __init__(self, params: dict) -> None:
+        self.params = params
+
+    def apply(self, model: torch.nn.Module, adapter: Any) -> torch.nn.Module:
+        """Prepare ``model`` for training (freeze, wrap) and return the module to train."""
+        return model
+
+    def export(self, model: torch.nn.Module) -> torch.nn.Module:
+        """The trained module as a plain transformers model (adapters merged)."""
+        return model

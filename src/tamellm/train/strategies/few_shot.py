@@ -1,0 +1,98 @@
+"""Few-shot (≤ 64 examples per class), in the SetFit manner, on the same data and model folder.
+
+1. Contrastive phase: sentence pairs drawn from the training examples (same label -> 1,
+   different -> 0) tune the encoder so that the cosine similarity of their pooled
+   embeddings matches the target (SetFit's CosineSimilarityLoss).
+2. Head phase: the encoder is frozen and the one training loop fits the classification
+   head on the tuned embeddings (as head-only does).
+
+The embedding is the encoder's pooled output, the very vector the sequence-classification
+head reads, so the saved folder is a plain transformers classifier. Written by hand
+rather than with the ``setfit`` package: it is not a dependency, and this keeps the
+result a standard model folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import defaultdict
+from typing import Any
+
+import torch
+
+from tamellm.train.collate import collate
+from tamellm.train.strategies.base import Strategy, register
+
+logger = logging.getLogger(__name__)
+PAIRS_PER_EXAMPLE = 20  # SetFit's default num_iterations
+PAIR_BATCH = 16
+CONTRASTIVE_LR = 2e-5
+MAX_PER_CLASS = 64
+
+
+def make_pairs(labels: list[Any], seed: int, per_example: int = PAIRS_PER_EXAMPLE) -> list[tuple[int, int, float]]:
+    """(i, j, 1.0 | 0.0) pairs: for each example, ``per_example`` / 2 positives and as many negatives."""
+    rng = random.Random(seed)
+    by_label: dict[Any, list[int]] = defaultdict(list)
+    for i, label in enumerate(labels):
+        by_label[label].append(i)
+    pairs = []
+    for i, label in enumerate(labels):
+        same = [j for j in by_label[label] if j != i]
+        other = [j for k, members in by_label.items() if k != label for j in members]
+        for _ in range(per_example // 2):
+            if same:
+                pairs.append((i, rng.choice(same), 1.0))
+            if other:
+                pairs.append((i, rng.choice(other), 0.0))
+    rng.shuffle(pairs)
+    return pairs
+
+
+def _embed(encoder: torch.nn.Module, batch: dict) -> torch.Tensor:
+    out = encoder(**{k: v for k, v in batch.items() if k != "labels"})
+    pooled = getattr(out, "pooler_output", None)
+    if pooled is not None:
+        return pooled
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    return (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+
+@register("few-shot")
+class FewShot(Strategy):
+    """Contrastive pair tuning of the encoder, then the head alone on the frozen, tuned encoder."""
+
+    default_learning_rate = 1e-2
+    tasks = ("classify",)
+
+    def apply(self, model: torch.nn.Module, adapter: Any) -> torch.nn.Module:
+        if getattr(adapter, "multi_label", False):
+            logger.warning("few-shot pairs use whole label sets for multi-label data")
+        labels = [str(x) for x in adapter.labels["train"]]
+        biggest = max(labels.count(x) for x in set(labels))
+        if biggest > MAX_PER_CLASS:
+            logger.warning("few-shot is meant for <= %d examples per class (found %d): consider full or lora",
+                           MAX_PER_CLASS, biggest)
+        features = adapter.features(adapter.tokenizer, adapter.max_length)["train"]
+        pad_id = adapter.tokenizer.pad_token_id or 0
+        encoder = model.base_model
+        optimizer = torch.optim.AdamW(encoder.parameters(), lr=CONTRASTIVE_LR)
+        pairs = make_pairs(labels, int(self.params.get("seed", 0)))
+        encoder.train()
+        for start in range(0, len(pairs), PAIR_BATCH):
+            chunk = pairs[start:start + PAIR_BATCH]
+            left = collate([{k: v for k, v in features[i].items() if k != "labels"} for i, _, _ in chunk], pad_id,
+                           False)
+            right = collate([{k: v for k, v in features[j].items() if k != "labels"} for _, j, _ in chunk], pad_id,
+                            False)
+            target = torch.tensor([t for _, _, t in chunk])
+            similarity = torch.nn.functional.cosine_similarity(_embed(encoder, left), _embed(encoder, right))
+            loss = torch.nn.functional.mse_loss(similarity, target)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        logger.info("few-shot: contrastive phase on %d pairs done", len(pairs))
+        for param in encoder.parameters():
+            param.requires_grad_(False)
+        return model

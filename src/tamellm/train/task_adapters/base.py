@@ -1,0 +1,82 @@
+"""What every task adapter provides to the one training loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+ADAPTERS: dict[str, type[TaskAdapter]] = {}
+
+
+def register(task: str) -> Callable[[type[TaskAdapter]], type[TaskAdapter]]:
+    """Class decorator: the adapter for ``task`` (a config.task name)."""
+
+    def wrap(cls: type[TaskAdapter]) -> type[TaskAdapter]:
+        cls.task = task
+        ADAPTERS[task] = cls
+        return cls
+
+    return wrap
+
+
+class TaskAdapter:
+    """Turns a task's data into features, builds its model, computes its loss and metrics.
+
+    ``splits`` maps split names to frames (or NER sentence lists); the adapter keeps
+    what it needs (label map, columns) for ``manifest``.
+    """
+
+    task: ClassVar[str] = ""
+    peft_task_type: ClassVar[str] = ""
+    auto_class: ClassVar[str] = "AutoModel"
+    sequence_labels: ClassVar[bool] = False  # labels are per token (padded with -100), not per example
+
+    def __init__(self, splits: Any, options: dict) -> None:
+        self.splits = splits
+        self.options = options
+
+    @property
+    def primary(self) -> tuple[str, str]:
+        """(metric name, "max" | "min") watched by early stopping and tuning."""
+        raise NotImplementedError
+
+    def texts_for_length(self, split: str) -> list[Any]:
+        """What to tokenize to pick ``max_length`` (texts or word lists)."""
+        raise NotImplementedError
+
+    def token_lengths(self, tokenizer: Any) -> list[int]:
+        """Token counts of the training examples (special tokens included)."""
+        raise NotImplementedError
+
+    def features(self, tokenizer: Any, max_length: int) -> dict[str, list[dict]]:
+        """Per split, one dict per example: input_ids, attention_mask, labels (lists or numbers)."""
+        raise NotImplementedError
+
+    def build_model(self, base: Path) -> torch.nn.Module:
+        """The model to train, built from the base model folder."""
+        import transformers
+
+        cls = getattr(transformers, self.auto_class)
+        return cls.from_pretrained(base, use_safetensors=True, **self.model_kwargs())
+
+    def prepare_tokenizer(self, tokenizer: Any, model: torch.nn.Module) -> None:
+        """Adjust the tokenizer to the model (e.g. a pad token for causal LMs); nothing by default."""
+
+    def model_kwargs(self) -> dict:
+        """Extra keyword arguments for ``from_pretrained`` (labels, problem type)."""
+        return {}
+
+    def loss(self, model: torch.nn.Module, batch: dict) -> torch.Tensor:
+        """The training loss of one batch."""
+        return model(**batch).loss
+
+    def evaluate(self, model: torch.nn.Module, batches: Iterable[dict]) -> dict:
+        """Metrics (task metrics plus ``loss``) over the batches of one split."""
+        raise NotImplementedError
+
+    def manifest(self) -> dict:
+        """What tamellm.json records about the task (labels, primary metric)."""
+        return {"task": self.task, "primary_metric": self.primary[0]}

@@ -1,0 +1,85 @@
+"""Instruction tuning: a causal LM on chat-template prompt/response pairs, loss only on response tokens."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+
+from tamellm.errors import DataError
+from tamellm.metrics import PRIMARY_METRIC
+from tamellm.train.collate import IGNORE_INDEX
+from tamellm.train.task_adapters.base import TaskAdapter, register
+
+COLUMN_PAIRS = (("prompt", "response"), ("question", "answer"), ("instruction", "output"), ("input", "output"))
+
+
+def find_pair(columns: Iterable[str]) -> tuple[str, str]:
+    """The (prompt, response) column names of an instruction table."""
+    lower = {c.lower(): c for c in columns}
+    for prompt, response in COLUMN_PAIRS:
+        if prompt in lower and response in lower:
+            return lower[prompt], lower[response]
+    raise DataError(f"instruction data needs a prompt and a response column; found: {', '.join(columns)}",
+                    "name them " + ", ".join(f"{p}/{r}" for p, r in COLUMN_PAIRS))
+
+
+@register("generate")
+class InstructionAdapter(TaskAdapter):
+    """Causal LM fine-tuning; the prompt goes through the tokenizer's chat template when it has one."""
+
+    peft_task_type = "CAUSAL_LM"
+    auto_class = "AutoModelForCausalLM"
+    sequence_labels = True
+
+    def __init__(self, splits: Any, options: dict) -> None:
+        super().__init__(splits, options)
+        prompt, response = find_pair(list(splits.train.columns))
+        self.pairs = {name: list(zip(frame[prompt].astype(str), frame[response].astype(str), strict=True))
+                      for name, frame in splits.items()}
+        self.columns_used = {"prompt": prompt, "response": response}
+
+    @property
+    def primary(self) -> tuple[str, str]:
+        return PRIMARY_METRIC["generate"]
+
+    def prepare_tokenizer(self, tokenizer: Any, model: torch.nn.Module) -> None:
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+
+    def _encode(self, tokenizer: Any, prompt: str, response: str, max_length: int | None) -> dict:
+        if getattr(tokenizer, "chat_template", None):
+            text = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], tokenize=False,
+                                                 add_generation_prompt=True)
+        else:
+            text = prompt + "\n"
+        prompt_ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        answer_ids = tokenizer(response + (tokenizer.eos_token or ""), add_special_tokens=False)["input_ids"]
+        if max_length and len(prompt_ids) + len(answer_ids) > max_length:
+            answer_ids = answer_ids[:max(1, max_length // 2)]
+            prompt_ids = prompt_ids[-(max_length - len(answer_ids)):]  # keep the prompt's end (the question)
+        ids = prompt_ids + answer_ids
+        return {"input_ids": ids, "attention_mask": [1] * len(ids),
+                "labels": [IGNORE_INDEX] * len(prompt_ids) + answer_ids}
+
+    def token_lengths(self, tokenizer: Any) -> list[int]:
+        return [len(self._encode(tokenizer, p, r, None)["input_ids"]) for p, r in self.pairs["train"]]
+
+    def features(self, tokenizer: Any, max_length: int) -> dict[str, list[dict]]:
+        return {name: [self._encode(tokenizer, p, r, max_length) for p, r in pairs]
+                for name, pairs in self.pairs.items()}
+
+    @torch.no_grad()
+    def evaluate(self, model: torch.nn.Module, batches: Iterable[dict]) -> dict:
+        total, tokens = 0.0, 0
+        for batch in batches:
+            count = int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
+            total += float(model(**batch).loss) * count
+            tokens += count
+        loss = total / max(1, tokens)
+        return {"loss": loss, "perplexity": math.exp(min(loss, 50.0)), "tokens": tokens}
+
+    def manifest(self) -> dict:
+        return {**super().manifest(), "columns": self.columns_used}
