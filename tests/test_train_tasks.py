@@ -88,12 +88,13 @@ def test_instruction_tuning_masks_the_prompt_and_lowers_loss(tmp_path, tiny_gpt2
     assert isinstance(generator.predict("what is the code for bob?", max_new_tokens=4).text, str)
 
 
-def test_prompt_tuning_a_chat_model_saves_an_adapter_the_generator_runs(tmp_path, tiny_gpt2_dir):
+@pytest.mark.parametrize("strategy", ["prompt-tuning", "prefix-tuning"])
+def test_prompt_and_prefix_tuning_a_chat_model_save_an_adapter_the_generator_runs(tmp_path, tiny_gpt2_dir, strategy):
     rows = [{"prompt": f"code for {w}?", "response": f"code {w}"} for w in NAMES * 6]
     data = tmp_path / "pairs.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     config = config_from_dict({"task": "generate", "model": str(tiny_gpt2_dir), "data": {"train": str(data)},
-                               "train": {"strategy": "prompt-tuning", "epochs": 1, "batch_size": 8}})
+                               "train": {"strategy": strategy, "epochs": 1, "batch_size": 8}})
     result = train_model(config, run_dir=tmp_path / "run", params={"num_virtual_tokens": 4})
     assert (result.model_dir / "adapter_model.safetensors").is_file()
     generator = tamellm.load(result.model_dir)

@@ -7,6 +7,8 @@ The one-line functions are imported lazily so that ``import tamellm`` (and the C
 from __future__ import annotations
 
 import os
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -17,8 +19,9 @@ if os.environ.get("TAMELLM_ALLOW_NETWORK", "").lower() not in {"1", "true", "yes
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 __all__ = [
-    "chat", "classify", "doctor", "embed", "generate", "list_models", "load", "ner", "similarity", "summarize",
-    "transcribe", "TamellmError", "compress",
+    "chat", "classify", "compare_explainers", "compress", "create_app", "doctor", "embed", "evaluate", "explain",
+    "generate", "global_explanation", "inspect_data", "list_models", "load", "ner", "predict", "report", "runs",
+    "sample_data", "serve", "similarity", "summarize", "train", "transcribe", "tune", "TamellmError",
 ]
 
 
@@ -32,3 +35,27 @@ def __getattr__(name: str):
 
         return getattr(api, name)
     raise AttributeError(f"module 'tamellm' has no attribute {name!r}")
+
+
+class _CallableSubpackage(types.ModuleType):
+    """A sub-package that shares its name with an API function (``tamellm.train``, ``tamellm.explain``...).
+
+    Importing ``tamellm.train`` binds the package on ``tamellm``, which would hide the
+    function ``tamellm.train(...)`` served by ``__getattr__``. Calling the package calls the
+    function instead, so both ``tamellm.train(data)`` and ``from tamellm.train import ...`` work.
+    """
+
+    def __call__(self, *args, **kwargs):
+        from tamellm import api
+
+        return getattr(api, self.__name__.rpartition(".")[2])(*args, **kwargs)
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in __all__ and type(value) is types.ModuleType:
+            value.__class__ = _CallableSubpackage
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

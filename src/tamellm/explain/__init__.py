@@ -34,9 +34,6 @@ rollout are no better than random here. 16 steps lose nothing against captum's 5
 one batch) took 3.9 s at 64 tokens in the same run.
 """
 
-import sys
-import types
-
 from tamellm.explain.base import EXPLAINERS, applicable_methods, get_explainer, method_names, register
 from tamellm.explain.core import DEFAULT_METHOD, explain, explain_target
 from tamellm.explain.results import Explanation, WordScore
@@ -45,15 +42,3 @@ from tamellm.explain.target import Target, build_target
 __all__ = ["DEFAULT_METHOD", "EXPLAINERS", "Explanation", "Target", "WordScore", "applicable_methods",
            "build_target", "explain", "explain_target", "get_explainer", "method_names", "register"]
 
-
-class _CallableModule(types.ModuleType):
-    """``tamellm.explain(...)`` must stay the API function even after this package is imported
-    (importing a submodule binds its name on the parent package, shadowing ``tamellm.__getattr__``)."""
-
-    def __call__(self, *args, **kwargs):
-        from tamellm.api import explain as api_explain
-
-        return api_explain(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -16,7 +16,6 @@ from tamellm.errors import ModelNotFoundError, did_you_mean
 from tamellm.models.catalog import CATALOG, ModelSpec
 from tamellm.models.folder import FolderInfo, inspect_folder
 
-
 RUN_MODEL = "model"  # the sub-folder of a training run that holds its best model
 
 
