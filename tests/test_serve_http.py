@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import threading
 import time
@@ -286,3 +287,14 @@ def test_request_ids_health_and_metrics(live):
         schema["paths"]
     )
     assert json.loads(httpx.get(live.url + "/v1/models").text)["object"] == "list"
+
+
+def test_docs_page_loads_its_assets_from_this_server(live):
+    # Offline first: the Swagger UI page must not reach for a CDN.
+    page = httpx.get(live.url + "/docs")
+    assert page.status_code == 200
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+\.(?:js|css))['"]""", page.text)
+    assert assets and all(a.startswith("/") for a in assets), assets
+    for asset in assets:
+        assert httpx.get(live.url + asset).status_code == 200
+    assert "/openapi.json" in page.text

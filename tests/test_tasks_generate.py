@@ -32,6 +32,13 @@ def test_generate_is_greedy_and_deterministic_by_default(tiny_gpt2_dir):
     assert first.text == second.text
 
 
+def test_a_near_zero_temperature_answers_greedily(tiny_gpt2_dir):
+    greedy = tamellm.generate(QUESTION, model=tiny_gpt2_dir, max_new_tokens=8)
+    for temperature in (1e-9, 1e-4):
+        assert tamellm.generate(QUESTION, model=tiny_gpt2_dir, max_new_tokens=8,
+                                temperature=temperature).text == greedy.text
+
+
 def test_sampling_is_reproducible_with_a_seed(tiny_gpt2_dir):
     options = {"model": tiny_gpt2_dir, "max_new_tokens": 12, "temperature": 1.5}
     a = tamellm.generate(QUESTION, seed=7, **options)
@@ -188,3 +195,15 @@ def test_model_without_chat_template_joins_the_turns(tiny_gpt2_dir, tmp_path):
     assert ids == model.tokenizer(f"Be brief.\n{QUESTION}")["input_ids"]
     result = tamellm.chat(messages, model=folder, max_new_tokens=4)
     assert result.new_tokens == 4 and result.prompt == QUESTION
+
+
+def test_setting_cancel_stops_a_chat_at_the_next_token(tiny_gpt2_the_dir):
+    import threading
+
+    model = tamellm.load(tiny_gpt2_the_dir)
+    messages = [{"role": "user", "content": QUESTION}]
+    assert model.chat(messages, max_new_tokens=40).new_tokens == 40  # this model never stops by itself
+    cancel = threading.Event()
+    cancel.set()  # as the server does when the request's deadline has passed
+    assert model.chat(messages, max_new_tokens=40, cancel=cancel).new_tokens == 1
+    assert len(model.predict([QUESTION, "Hi"], max_new_tokens=40, cancel=cancel)) == 2

@@ -107,11 +107,21 @@ class LlamaCppGenerator(Generator):
                 "seed": 0 if seed is None else seed}
 
     def chat(self, messages: list[Message], max_new_tokens: int = 256, temperature: float = 0.0,
-             top_p: float = 0.95, seed: int | None = None) -> Generation:
-        """Answer the last user message of a chat history."""
+             top_p: float = 0.95, seed: int | None = None, cancel: threading.Event | None = None) -> Generation:
+        """Answer the last user message of a chat history; setting ``cancel`` stops it at the next token."""
         messages = check_messages(messages)
         options = self._options(max_new_tokens, temperature, top_p, seed)
         start = time.perf_counter()
+        if cancel is not None:
+            pieces = []
+            for piece in self.stream(messages, max_new_tokens, temperature, top_p, seed):
+                pieces.append(piece)
+                if cancel.is_set():
+                    break
+            text = "".join(pieces)
+            tokens = len(self.model.tokenize(text.encode(), add_bos=False)) if text else 0
+            finish = "length" if tokens >= max_new_tokens or cancel.is_set() else "stop"
+            return Generation(text.strip(), messages[-1]["content"], tokens, time.perf_counter() - start, finish)
         try:
             out = self.model.create_chat_completion(messages=messages, **options)
         except ValueError as exc:  # llama.cpp: prompt longer than the context

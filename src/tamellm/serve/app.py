@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from tamellm.config import ServeConfig, config_from_dict
 from tamellm.serve import errors, logging_json, routes_openai, routes_ops, routes_tasks
@@ -74,7 +75,8 @@ def create_app(models: list[str], settings: dict[str, Any] | ServeConfig | None 
         finally:
             await state.shutdown()
 
-    app = FastAPI(
+    # Swagger UI from files inside the fastapi-offline package, not a CDN: /docs works offline.
+    app = FastAPIOffline(
         title="tamellm",
         version=_version(),
         lifespan=lifespan,

@@ -83,8 +83,10 @@ async def chat_completions(body: s.ChatRequest, state: ServerState = Depends(get
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
+    cancel = threading.Event()
     result = await state.within_timeout(
-        loop.run_in_executor(state.generation, lambda: model.chat(messages, **options)), "The chat"
+        loop.run_in_executor(state.generation, lambda: model.chat(messages, cancel=cancel, **options)),
+        "The chat", cancel,
     )
     state.metrics.generated(served.name, result.new_tokens, result.seconds)
     prompt_tokens = _count_tokens(model, [m["content"] for m in messages])
@@ -193,8 +195,10 @@ async def completions(body: s.CompletionRequest, state: ServerState = Depends(ge
         "seed": body.seed,
     }
     loop = asyncio.get_running_loop()
+    cancel = threading.Event()
     results = await state.within_timeout(
-        loop.run_in_executor(state.generation, lambda: model.predict(prompts, **options)), "The completion"
+        loop.run_in_executor(state.generation, lambda: model.predict(prompts, cancel=cancel, **options)),
+        "The completion", cancel,
     )
     for r in results:
         state.metrics.generated(served.name, r.new_tokens, r.seconds)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 Texts = str | list[str]
-MIN_TEMPERATURE = 1e-3
-# Sampling at a temperature of ~0 divides logits by ~0 (inf / NaN probabilities): below
-# MIN_TEMPERATURE the answer is greedy, which is what such a temperature asks for anyway.
-Temperature = Annotated[float, AfterValidator(lambda t: 0.0 if t < MIN_TEMPERATURE else t)]
 MAX_ITEMS = 2048  # texts per request, as OpenAI's embeddings endpoint
 
 
@@ -31,7 +27,7 @@ class ChatRequest(_Request):
     stream: bool = False
     max_tokens: int | None = Field(None, ge=1, le=4096)
     max_completion_tokens: int | None = Field(None, ge=1, le=4096)
-    temperature: Temperature = Field(0.0, ge=0, le=2, description="0 = greedy (the default here)")
+    temperature: float = Field(0.0, ge=0, le=2, description="0 = greedy (the default here)")
     top_p: float = Field(0.95, gt=0, le=1)
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     n: int = Field(1, ge=1, le=1, description="only 1 is supported")
@@ -41,7 +37,7 @@ class CompletionRequest(_Request):
     model: str | None = None
     prompt: str | list[str] = Field(description="a prompt, or a list of prompts (answered as user turns)")
     max_tokens: int = Field(16, ge=1, le=4096)
-    temperature: Temperature = Field(0.0, ge=0, le=2, description="0 = greedy (the default here)")
+    temperature: float = Field(0.0, ge=0, le=2, description="0 = greedy (the default here)")
     top_p: float = Field(0.95, gt=0, le=1)
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     stream: Literal[False] = Field(False, description="streaming is offered by /v1/chat/completions")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -47,12 +48,15 @@ class ServerState:
             self.batchers[key].start()
         return self.batchers[key]
 
-    async def within_timeout(self, awaitable: Any, what: str) -> Any:
-        """Await ``awaitable`` for at most the request timeout; 504 after it."""
+    async def within_timeout(self, awaitable: Any, what: str, cancel: threading.Event | None = None) -> Any:
+        """Await ``awaitable`` for at most the request timeout; 504 after it (and ``cancel`` is set, so that
+        work running in a thread, such as a generation, stops instead of holding the model)."""
         limit = self.settings.request_timeout_s
         try:
             return await asyncio.wait_for(awaitable, limit)
         except TimeoutError:
+            if cancel is not None:
+                cancel.set()
             self.metrics.rejected.labels("timeout").inc()
             raise APIError(
                 504, f"{what} took longer than the {limit:g} s request timeout", "timeout"

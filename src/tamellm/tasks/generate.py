@@ -14,6 +14,22 @@ from tamellm.inputs import as_text_list
 from tamellm.results import Generation
 from tamellm.tasks.base import TaskModel, register
 
+# Sampling at a temperature of ~0 divides logits by ~0 (inf / NaN probabilities): below this the
+# answer is greedy, which is what such a temperature asks for anyway.
+MIN_TEMPERATURE = 1e-3
+
+
+def cancel_criteria(cancel: threading.Event) -> object:
+    """A transformers stopping criterion that ends ``generate`` once ``cancel`` is set."""
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class _Cancelled(StoppingCriteria):
+        def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs) -> torch.Tensor:
+            stop = cancel.is_set()
+            return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([_Cancelled()])
+
 Message = dict[str, str]
 ROLES = ("system", "user", "assistant")
 
@@ -87,12 +103,15 @@ class Generator(TaskModel):
         return {i for i in ids if i is not None}
 
     def _generate_kwargs(
-        self, max_new_tokens: int, temperature: float, top_p: float, seed: int | None
+        self, max_new_tokens: int, temperature: float, top_p: float, seed: int | None,
+        cancel: threading.Event | None = None,
     ) -> dict:
         pad_id = self.tokenizer.pad_token_id
         kwargs = {"max_new_tokens": max_new_tokens,
                   "pad_token_id": pad_id if pad_id is not None else self.tokenizer.eos_token_id}
-        if temperature > 0:
+        if cancel is not None:
+            kwargs["stopping_criteria"] = cancel_criteria(cancel)
+        if temperature >= MIN_TEMPERATURE:
             torch.manual_seed(0 if seed is None else seed)
             kwargs.update(do_sample=True, temperature=temperature, top_p=top_p)
         else:
@@ -106,13 +125,17 @@ class Generator(TaskModel):
         temperature: float = 0.0,
         top_p: float = 0.95,
         seed: int | None = None,
+        cancel: threading.Event | None = None,
     ) -> Generation:
-        """Answer the last user message of a chat history (greedy unless temperature > 0)."""
+        """Answer the last user message of a chat history (greedy unless temperature > 0).
+
+        Setting ``cancel`` (e.g. when the caller's deadline passed) stops the generation at the next token.
+        """
         inputs, max_new_tokens = self._prepare(messages, max_new_tokens)
         prompt_len = inputs["input_ids"].shape[1]
         start = time.perf_counter()
         with torch.inference_mode():
-            kwargs = self._generate_kwargs(max_new_tokens, temperature, top_p, seed)
+            kwargs = self._generate_kwargs(max_new_tokens, temperature, top_p, seed, cancel)
             output = self.model.generate(**inputs, **kwargs)
         new = output[0, prompt_len:]
         text = self.tokenizer.decode(new, skip_special_tokens=True).strip()
@@ -132,19 +155,13 @@ class Generator(TaskModel):
         Bad input raises here, not at the first ``next()``. Closing the iterator early
         (a client that hangs up) stops the generation; an error inside it is re-raised.
         """
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+        from transformers import TextIteratorStreamer
 
         inputs, max_new_tokens = self._prepare(messages, max_new_tokens)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         cancelled = threading.Event()
-
-        class _Cancelled(StoppingCriteria):
-            def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **kwargs) -> torch.Tensor:
-                stop = cancelled.is_set()
-                return torch.full((input_ids.shape[0],), stop, dtype=torch.bool, device=input_ids.device)
-
-        kwargs = {**inputs, **self._generate_kwargs(max_new_tokens, temperature, top_p, seed),
-                  "streamer": streamer, "stopping_criteria": StoppingCriteriaList([_Cancelled()])}
+        kwargs = {**inputs, **self._generate_kwargs(max_new_tokens, temperature, top_p, seed, cancelled),
+                  "streamer": streamer}
         errors: list[BaseException] = []
 
         def run() -> None:
