@@ -45,6 +45,7 @@ def test_html_has_one_tab_per_class_and_is_self_contained(tmp_path):
     assert "background:rgb(33,102,172)" in page and "background:rgb(216,140,149)" in page
     path = save_html(tmp_path / "out" / "why.html", sample())
     assert path.read_text() == page and not list(path.parent.glob(".explain-*"))
+    assert sample().to_html(tmp_path / "method.html") == page == (tmp_path / "method.html").read_text()
 
 
 def test_fragment_for_reports_has_no_page_tags():

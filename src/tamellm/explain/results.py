@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 
@@ -43,6 +44,14 @@ class Explanation:
     def top(self, n: int = 5) -> list[WordScore]:
         """The ``n`` words that push most toward the label."""
         return sorted(self.words, key=lambda w: -w.score)[:n]
+
+    def to_html(self, path: str | os.PathLike | None = None) -> str:
+        """A self-contained HTML page (highlighted words, one tab per class); also written to ``path`` if given."""
+        from tamellm.explain.render_html import render_html, save_html
+
+        if path is not None:
+            save_html(path, self)
+        return render_html(self)
 
     def to_dict(self) -> dict:
         """JSON shape: {"label", "method", "words": [{"word", "score", ...}], ...}."""
