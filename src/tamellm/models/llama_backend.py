@@ -53,7 +53,7 @@ def load_llama(resolved: ResolvedModel, n_ctx: int = 4096) -> LlamaCppGenerator:
         from llama_cpp import Llama
     except ImportError:
         raise MissingExtraError("The llama.cpp backend needs llama-cpp-python",
-                                "install it with: pip install llama-cpp-python (builds from source, ~10 min)") from None
+                                "install it with: pip install 'tamellm[llama]' (builds llama-cpp-python from source, ~10 min)") from None
     path = _gguf_file(resolved)
     with _LOCK:
         if str(path) not in _MODELS:
