@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -89,6 +90,14 @@ def test_onnx_fp32_matches_pytorch_and_records_parity(tiny_classifier_dir, tmp_p
     assert torch.allclose(_logits(out), _logits(tiny_classifier_dir), atol=1e-4)
     torch_labels = [r.label for r in tamellm.classify(TEXTS, model=tiny_classifier_dir)]
     assert [r.label for r in model.predict(TEXTS)] == torch_labels
+    # No gradients in ONNX Runtime: occlusion explains it, with the same scores as on the PyTorch model.
+    onnx_why = tamellm.explain(TEXTS[0], model=out)
+    torch_why = tamellm.explain(TEXTS[0], model=tiny_classifier_dir, method="occlusion")
+    assert onnx_why.method == "occlusion" and onnx_why.label == torch_why.label
+    assert [w.word for w in onnx_why.words] == [w.word for w in torch_why.words]
+    assert np.allclose([w.score for w in onnx_why.words], [w.score for w in torch_why.words], atol=1e-4)
+    with pytest.raises(tamellm.TamellmError, match="occlusion"):
+        tamellm.explain(TEXTS[0], model=out, method="integrated_gradients")
 
 
 def test_onnx_int8_is_smaller_and_reports_parity(tiny_classifier_dir, tmp_path):

@@ -1,4 +1,4 @@
-"""The public API: one-line functions and ``load``. The CLI, server and UI call only this.
+"""The public API: one-line functions and ``load``. The CLI and the server call only this.
 
     >>> import tamellm
     >>> tamellm.classify("great phone", labels=["positive", "negative"]).label

@@ -82,7 +82,7 @@ class TuneConfig(Section):
     budget: str | None = Field("10m", description="wall-clock budget, e.g. 90s, 10m, 1h")
     backend: Literal["optuna", "ray"] = Field("optuna", description="where trials run")
     ray_address: str | None = Field(None, description="Ray cluster address (implies backend: ray)")
-    storage: str | None = Field(None, description="Optuna storage URL; default: sqlite in the run folder")
+    storage: str | None = Field(None, description="Optuna storage URL; default: sqlite in the tune folder")
 
     @field_validator("budget")
     @classmethod

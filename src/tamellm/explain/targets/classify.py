@@ -11,6 +11,16 @@ from tamellm.explain.targets.common import attention_fn, embedding_layer, encode
 @register_target("TextClassifier")
 def classifier_target(task_model, text: str, **_: object) -> Target:
     """Outputs are the model's classes; scores are softmax (or sigmoid) probabilities."""
+    return _classifier_target(task_model, text, differentiable=True)
+
+
+@register_target("OnnxTextClassifier")
+def onnx_classifier_target(task_model, text: str, **_: object) -> Target:
+    """An ONNX Runtime classifier has no gradients or attentions: perturbation methods only (occlusion by default)."""
+    return _classifier_target(task_model, text, differentiable=False)
+
+
+def _classifier_target(task_model, text: str, differentiable: bool) -> Target:
     model, tokenizer = task_model.model, task_model.tokenizer
     model.eval()
     ids, words = encode(tokenizer, model, text, task_model.name)
@@ -31,9 +41,13 @@ def classifier_target(task_model, text: str, **_: object) -> Target:
     pad, mask = removal_ids(tokenizer)
     with torch.no_grad():
         probs = forward_ids(ids)[0].tolist()
-    target = Target(text, "classify", words, task_model.labels, int(max(range(len(probs)), key=probs.__getitem__)),
-                  {GRADIENTS, ATTENTION, PERTURB}, ids, pad, mask, embedding_layer(model), forward_ids,
-                  attention_fn(model), rollout_queries=[0], probabilities=probs)
+    predicted = int(max(range(len(probs)), key=probs.__getitem__))
+    if not differentiable:
+        return Target(text, "classify", words, task_model.labels, predicted, {PERTURB}, ids, pad, mask,
+                      forward_ids=forward_ids, probabilities=probs)
+    target = Target(text, "classify", words, task_model.labels, predicted, {GRADIENTS, ATTENTION, PERTURB}, ids,
+                    pad, mask, embedding_layer(model), forward_ids, attention_fn(model), rollout_queries=[0],
+                    probabilities=probs)
     target.forward_logits = forward_logits
     target.forward_embeds = lambda embeds: probabilities(inputs_embeds=embeds)
     return target
