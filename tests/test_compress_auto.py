@@ -60,9 +60,20 @@ def test_auto_compress_picks_the_fastest_inside_the_budget(tiny_classifier_dir, 
     assert table["chosen"] == result.chosen and len(table["candidates"]) == 3
     assert "| original |" in (out / "candidates.md").read_text()
     assert not (out / ".candidates").exists()
-    # The output is a normal model folder.
+    # The output is a normal model folder: load, predict, explain and serve work on it.
     predictions = tamellm.classify(TEXTS, model=out)
     assert [p.label for p in predictions] and all(p.label in ("negative", "positive") for p in predictions)
+    assert tamellm.load(out).predict(TEXTS[0]).label == predictions[0].label
+    why = tamellm.explain(TEXTS[0], model=out)
+    assert why.label == predictions[0].label and [w.word for w in why.words][:3] == ["This", "phone", "is"]
+    from fastapi.testclient import TestClient
+
+    with TestClient(tamellm.create_app([str(out)])) as client:
+        served = client.post("/v1/classify", json={"input": TEXTS[:2]}).json()["data"]
+        assert [d["label"] for d in served] == [p.label for p in predictions[:2]]
+        explained = client.post("/v1/explain", json={"input": TEXTS[0]})
+        assert explained.status_code == 200, explained.text
+        assert explained.json()["explanation"]["label"] == predictions[0].label
 
 
 def test_auto_compress_distils_when_given_training_data(tiny_classifier_dir, dev_csv, tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 import tempfile
 from email.parser import BytesParser
@@ -98,29 +97,17 @@ async def summarize(body: s.SummarizeRequest, state: ServerState = Depends(get_s
     "/explain",
     response_model=s.ExplainResponse,
     summary="Why the model answered what it answered: a score per input word",
-    responses={501: {"description": "this installation has no explanations API"}},
 )
 async def explain(body: s.ExplainRequest, state: ServerState = Depends(get_state)) -> s.ExplainResponse:
-    explain_fn = getattr(api, "explain", None)
-    if explain_fn is None:
-        raise APIError(
-            501,
-            "Explanations are not available in this tamellm version (tamellm.api.explain is missing)",
-            "not_implemented",
-        )
     served, _ = state.pool.get(
         ("classify", "zero-shot-classification", "ner", "generate"), body.model, "explanations"
     )
     (text,) = check_texts(state, body.input)
-    accepted = inspect.signature(explain_fn).parameters
-    options = {
-        k: v
-        for k, v in {"method": body.method, "label": body.label, "labels": body.labels}.items()
-        if v is not None and k in accepted
-    }
+    options = {k: v for k, v in {"method": body.method, "label": body.label, "labels": body.labels}.items()
+               if v is not None}
     loop = asyncio.get_running_loop()
     result = await state.within_timeout(
-        loop.run_in_executor(state.inference, lambda: explain_fn(text, model=served.source, **options)),
+        loop.run_in_executor(state.inference, lambda: api.explain(text, model=served.source, **options)),
         "The explanation",
     )
     return s.ExplainResponse(model=served.name, explanation=result.to_dict())
