@@ -7,21 +7,10 @@ import json
 
 import pandas as pd
 import pytest
-
-from tamellm.cli.main import run
+from test_cli_core import invoke
 
 GOOD = ["great phone", "I love this restaurant", "the food is wonderful", "a wonderful film"]
 BAD = ["awful soup", "the service was terrible", "boring and far too long", "a terrible phone"]
-
-
-def invoke(capsys, *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        run(list(args))
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(autouse=True)

@@ -6,21 +6,11 @@ import json
 
 import pandas as pd
 import pytest
+from test_cli_core import invoke
 
 import tamellm
-from tamellm.cli.main import run
 
 TEXTS = ["great phone", "awful soup", "the battery lasts all day", "far too long and boring"]
-
-
-def invoke(capsys, *args: str) -> tuple[int, str, str]:
-    code = 0
-    try:
-        run(list(args))
-    except SystemExit as exc:
-        code = exc.code or 0
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_eval_json_matches_the_models_predictions(tmp_path, capsys, tiny_classifier_dir):
