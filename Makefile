@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench install llama clean
 
 # torch goes in first and stays pinned (constraints.txt): anything that lets pip pick
 # a torch itself pulls a multi-GB CUDA build.
@@ -28,6 +28,12 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
+
+# Optional llama.cpp backend (builds from source, ~10 min on 2 cores). Portable x86 flags instead of
+# -march=native: where the CPU reports AMX but the sandbox does not enable it, native builds die with SIGILL.
+llama: $(STAMP)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON" \
+		$(PIP) install --quiet -c constraints.txt '.[llama]'
 
 bench: $(STAMP)
 	$(PY) bench/run_inference.py

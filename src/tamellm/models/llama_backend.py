@@ -5,7 +5,7 @@ what training and explanations use. ``tamellm.load(model, backend="llama.cpp")``
 ``TAMELLM_GENERATION_BACKEND=llama.cpp``) runs the GGUF file itself through
 ``llama-cpp-python`` instead: the quantized weights are used as they are, with
 llama.cpp's CPU kernels (several times faster decoding here). Needs
-``pip install llama-cpp-python`` (it builds from source on Linux).
+``llama-cpp-python`` (it builds from source on Linux): ``make llama`` in a checkout.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ from tamellm.models.loaders import LoadedModel
 from tamellm.models.resolve import ResolvedModel
 from tamellm.results import Generation
 from tamellm.tasks.generate import Generator, Message, check_messages
+
+LLAMA_INSTALL_HINT = (
+    "in a checkout: make llama; elsewhere: CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON "
+    "-DGGML_F16C=ON' pip install 'tamellm[llama]' (builds from source, ~10 min)"
+)
 
 BACKENDS = ("transformers", "llama.cpp")
 ENV = "TAMELLM_GENERATION_BACKEND"
@@ -53,7 +58,7 @@ def load_llama(resolved: ResolvedModel, n_ctx: int = 4096) -> LlamaCppGenerator:
         from llama_cpp import Llama
     except ImportError:
         raise MissingExtraError("The llama.cpp backend needs llama-cpp-python",
-                                "install it with: pip install 'tamellm[llama]' (builds llama-cpp-python from source, ~10 min)") from None
+                                LLAMA_INSTALL_HINT) from None
     path = _gguf_file(resolved)
     with _LOCK:
         if str(path) not in _MODELS:
