@@ -133,6 +133,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads of tamellm serve (default: its own)")
+    parser.add_argument("--max-batch-size", type=int, default=32)
+    parser.add_argument("--max-wait-ms", type=float, default=5.0)
     args = parser.parse_args()
     texts, _ = read_sst2("dev")
     with tempfile.TemporaryDirectory(prefix="tamellm-bench-") as tmp:
@@ -155,9 +158,10 @@ def main() -> None:
                 "--log-level",
                 "warning",
                 "--max-batch-size",
-                "32",
+                str(args.max_batch_size),
                 "--max-wait-ms",
-                "5",
+                str(args.max_wait_ms),
+                *(["--threads", str(args.threads)] if args.threads else []),
             ],
         }
         runs: dict[str, list[dict]] = {name: [] for name in servers}
@@ -194,6 +198,8 @@ def main() -> None:
         row["throughput x naive"] = round(row["req/s (median)"] / table[0]["req/s (median)"], 2)
     data = {
         "clients": args.clients,
+        "server_options": {"threads": args.threads, "max_batch_size": args.max_batch_size,
+                           "max_wait_ms": args.max_wait_ms},
         "seconds": args.seconds,
         "runs": args.runs,
         "model": "all-MiniLM-L6-v2 + seeded random 2-label head",

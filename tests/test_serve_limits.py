@@ -208,3 +208,21 @@ def test_json_logs_are_redacted_and_carry_the_request_id(keyed):
     warning = next(line for line in lines if line["level"] == "warning")
     assert warning["message"] == "card [CARD] from [EMAIL]"
     assert "example" not in stream.getvalue()
+
+
+def test_threads_default_to_the_cores_shared_by_the_workers():
+    import os
+
+    import torch
+
+    from tamellm.config import ServeConfig
+    from tamellm.serve.state import set_threads
+
+    before = torch.get_num_threads()
+    try:
+        assert set_threads(ServeConfig(threads=1)) == 1 and torch.get_num_threads() == 1
+        cores = os.cpu_count() or 1
+        assert set_threads(ServeConfig(workers=1)) == cores
+        assert set_threads(ServeConfig(workers=cores * 2)) == 1
+    finally:
+        torch.set_num_threads(before)

@@ -109,6 +109,8 @@ class ServeConfig(Section):
     rate_limit_per_minute: int | None = Field(None, ge=1, description="requests per minute per API key")
     redact_inputs: bool = Field(False, description="redact personal data from inputs before the model")
     workers: int = Field(1, ge=1, le=64, description="server processes (models load in each)")
+    threads: int | None = Field(None, ge=1, le=256,
+                                description="torch threads per server process; default: cores / workers")
 
 
 class TamellmConfig(Section):

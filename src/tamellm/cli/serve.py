@@ -46,6 +46,9 @@ def serve_command(
             help="Redact e-mails, phone/card/ID numbers from inputs before the model sees them.",
         ),
     ] = False,
+    threads: Annotated[
+        int | None, typer.Option("--threads", help="torch threads per worker (default: cores / workers).")
+    ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve models over HTTP: /v1/chat/completions, /v1/embeddings, /v1/classify, /v1/ner, ... and /docs."""
@@ -64,6 +67,7 @@ def serve_command(
         request_timeout_s=request_timeout,
         rate_limit_per_minute=rate_limit,
         redact_inputs=redact_inputs,
+        threads=threads,
         log_level=log_level,
     )
 

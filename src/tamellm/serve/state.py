@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,12 +21,23 @@ from tamellm.serve.pool import ModelPool
 log = logging.getLogger("tamellm.serve")
 
 
+def set_threads(settings: ServeConfig) -> int:
+    """Set torch's threads for this server process: ``settings.threads``, else the cores divided among the workers."""
+    import torch
+
+    threads = settings.threads or max(1, (os.cpu_count() or 1) // settings.workers)
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads
+
+
 class ServerState:
     """Shared by the routes through ``app.state.tamellm``."""
 
     def __init__(self, models: list[str], settings: ServeConfig, keys: KeyStore) -> None:
         self.settings = settings
         self.keys = keys
+        set_threads(settings)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.metrics = Metrics()
         self.pool = ModelPool(models)
