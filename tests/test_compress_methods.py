@@ -62,6 +62,9 @@ def test_dynamic_int8_stores_int8_weights_without_pickle_and_predicts_like_fp32(
     from torch.ao.nn.quantized.dynamic import Linear as QLinear
 
     assert isinstance(loaded.model.bert.encoder.layer[0].attention.self.query, QLinear)
+    # The task head and the pooler stay float32: small, and their rounding lands on the logits.
+    assert tensors["classifier.weight"].dtype == tensors["bert.pooler.dense.weight"].dtype == torch.float32
+    assert type(loaded.model.classifier) is torch.nn.Linear and type(loaded.model.bert.pooler.dense) is torch.nn.Linear
     assert torch.allclose(_probs(out), _probs(tiny_classifier_dir), atol=0.05)
     # The public API loads it like any model folder.
     result = tamellm.classify(TEXTS[0], model=out)
@@ -106,6 +109,12 @@ def test_onnx_int8_is_smaller_and_reports_parity(tiny_classifier_dir, tmp_path):
     details = _run("onnx-int8", tiny_classifier_dir, int8)
     assert (int8 / "model.onnx").stat().st_size < (fp32 / "model.onnx").stat().st_size
     assert not (int8 / "model-fp32.onnx").exists()
+    import onnx
+
+    graph = onnx.load(str(int8 / "model.onnx")).graph
+    integer = {n.name for n in graph.node if n.op_type == "MatMulInteger"}
+    assert any("/encoder/" in n for n in integer)  # the encoder's matrix products are int8...
+    assert not any("classifier" in n or "pooler" in n for n in integer)  # ...the head is not
     assert 0.0 <= details["parity"]["argmax_agreement"] <= 1.0
     assert details["parity"]["max_abs_logit_diff"] > 0  # int8 is not bit-exact...
     assert torch.allclose(_probs(int8), _probs(tiny_classifier_dir), atol=0.1)  # ...but close

@@ -19,6 +19,7 @@ import torch
 from tamellm.batching import length_sorted_batches
 from tamellm.compress.base import CompressContext, CompressionError, Compressor, register_compressor, write_manifest
 from tamellm.compress.folders import load_source
+from tamellm.models.compressed_loader import is_head_layer
 from tamellm.models.onnx_loader import ONNX_FILE, OnnxModel
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,8 @@ class _OnnxExport(Compressor):
             root.setLevel(logging.ERROR)  # onnxruntime.quantization logs per-tensor chatter on the root logger
             try:
                 quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8,
-                                 per_channel=bool(self.params.get("per_channel", False)))
+                                 per_channel=bool(self.params.get("per_channel", False)),
+                                 nodes_to_exclude=head_nodes(fp32))
             finally:
                 root.setLevel(level)
             fp32.unlink()
@@ -112,6 +114,16 @@ class _OnnxExport(Compressor):
                 "parity": check, "source_transforms": [t["method"] for t in transforms]}
         write_manifest(out, {"task": "classify", "kind": "onnx", "onnx": onnx})
         return {"parity": check}
+
+
+def head_nodes(path: Path) -> list[str]:
+    """The ONNX nodes of the task head and pooler, left in float32 like the torch int8 path does."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    names = [node.name for node in graph.node if is_head_layer(node.name.replace("/", ".").strip("."))]
+    # The quantizer first rewrites a Gemm as MatMul + Add and names the MatMul "<gemm>_MatMul".
+    return names + [f"{name}_MatMul" for name in names if name.endswith("Gemm")]
 
 
 @register_compressor("onnx-fp32")

@@ -89,18 +89,30 @@ def _rebuild_low_rank(model: nn.Module, params: dict) -> nn.Module:
     return model
 
 
+# Layers left in float32 by int8 quantization: the task head and BERT's pooler are a tiny share of
+# the compute, and their rounding error lands directly on the logits.
+HEAD_LAYERS = ("classifier", "pooler", "score", "lm_head")
+
+
+def is_head_layer(name: str) -> bool:
+    """Whether the module called ``name`` belongs to the task head (kept float32 when quantizing)."""
+    return any(part in HEAD_LAYERS for part in name.split("."))
+
+
 def quantize_int8(model: nn.Module) -> nn.Module:
-    """torch dynamic int8 quantization of every nn.Linear (one weight scale per tensor).
+    """torch dynamic int8 quantization of the encoder's nn.Linear layers (one weight scale per tensor).
 
     Per-tensor, not per-channel: on this CPU's default "x86" engine per-channel int8 Linear
     measured slower than float32, per-tensor faster (bench/compress_sst2.py).
     """
     from torch.ao.quantization import default_dynamic_qconfig, quantize_dynamic
 
+    spec = {name: default_dynamic_qconfig for name, module in model.named_modules()
+            if isinstance(module, nn.Linear) and not is_head_layer(name)}
     with warnings.catch_warnings():  # torch.ao's deprecation notice (torchao is its successor), once per layer
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        return quantize_dynamic(model, {nn.Linear: default_dynamic_qconfig}, dtype=torch.qint8)
+        return quantize_dynamic(model, spec, dtype=torch.qint8)
 
 
 # Structural transforms by name; "dynamic-int8" is applied after the tensors are loaded.
