@@ -10,19 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_compress_methods import LABELS, TEXTS
 
 import tamellm
 from tamellm.compress.auto import _choose
 from tamellm.compress.measure import Measurement
 from tamellm.errors import DataError, InputError
-
-TEXTS = [
-    "This phone is great and the battery lasts all day.", "The film was boring and far too long.",
-    "I love this restaurant, the food is wonderful.", "The service was terrible and the soup was cold.",
-    "The new laptop is fast, light and quiet.", "Markets fell sharply after the bank raised rates.",
-    "The team won the cup after a long season.", "Rain is expected tomorrow in New York.",
-]
-LABELS = [1, 0, 1, 0, 1, 0, 1, 0]
 
 
 def write_labelled(path: Path, texts: list[str], labels: list) -> Path:
