@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -145,9 +146,10 @@ def test_tensorboard_and_mlflow_record_the_run(tmp_path, tiny_bert_dir, monkeypa
     monkeypatch.setenv("TAMELLM_TRACKING", "1")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     config = make_config(tmp_path, tiny_bert_dir, strategy="head-only", epochs=1)
-    result = train_model(config, run_dir=tmp_path / "run")
-    assert list((result.run_dir / "tensorboard").glob("events.out.tfevents.*"))
-    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{result.run_dir / 'mlruns' / 'mlflow.db'}")
+    monkeypatch.chdir(tmp_path)  # a relative run folder, as `tamellm train` makes under runs/
+    result = train_model(config, run_dir=Path("run"))
+    assert list((tmp_path / "run" / "tensorboard").glob("events.out.tfevents.*"))
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'run' / 'mlruns' / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("tamellm")
     runs = client.search_runs([experiment.experiment_id])
     assert len(runs) == 1 and runs[0].info.status == "FINISHED"

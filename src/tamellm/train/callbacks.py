@@ -66,6 +66,7 @@ class MLflow(Tracker):
         import mlflow
 
         self.mlflow = mlflow
+        folder = folder.resolve()  # a relative run folder (runs/...) has no file URI for the artifacts
         uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{folder / 'mlflow.db'}"
         folder.mkdir(parents=True, exist_ok=True)
         self.client = mlflow.MlflowClient(tracking_uri=uri)
