@@ -41,7 +41,7 @@ def test_missing_llama_cpp_names_the_package():
 
 
 @pytest.mark.integration
-@pytest.mark.skipif(not HAS_LLAMA, reason="llama-cpp-python is not installed (pip install llama-cpp-python)")
+@pytest.mark.skipif(not HAS_LLAMA, reason="llama-cpp-python is not installed (make llama builds it)")
 def test_llama_backend_chats_greedily_and_streams_the_same_text():
     generator = tamellm.load(MODEL, backend="llama.cpp")
     assert generator.info()["backend"] == "llama.cpp"
