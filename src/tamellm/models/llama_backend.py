@@ -22,7 +22,7 @@ from tamellm.errors import InputError, MissingExtraError, ModelFormatError
 from tamellm.models.loaders import LoadedModel
 from tamellm.models.resolve import ResolvedModel
 from tamellm.results import Generation
-from tamellm.tasks.generate import Generator, Message, check_messages
+from tamellm.tasks.generate import MIN_TEMPERATURE, Generator, Message, check_messages
 
 LLAMA_INSTALL_HINT = (
     "in a checkout: make llama; elsewhere: CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON "
@@ -106,7 +106,7 @@ class LlamaCppGenerator(Generator):
     def _options(self, max_new_tokens: int, temperature: float, top_p: float, seed: int | None) -> dict[str, Any]:
         if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
             raise InputError(f"max_new_tokens must be a whole number of at least 1, got {max_new_tokens!r}")
-        greedy = temperature <= 0
+        greedy = temperature < MIN_TEMPERATURE  # as on the transformers path
         return {"max_tokens": max_new_tokens, "temperature": 0.0 if greedy else temperature,
                 "top_p": 1.0 if greedy else top_p, "top_k": 1 if greedy else 40,
                 "seed": 0 if seed is None else seed}
@@ -115,7 +115,6 @@ class LlamaCppGenerator(Generator):
              top_p: float = 0.95, seed: int | None = None, cancel: threading.Event | None = None) -> Generation:
         """Answer the last user message of a chat history; setting ``cancel`` stops it at the next token."""
         messages = check_messages(messages)
-        options = self._options(max_new_tokens, temperature, top_p, seed)
         start = time.perf_counter()
         if cancel is not None:
             pieces = []
@@ -127,6 +126,7 @@ class LlamaCppGenerator(Generator):
             tokens = len(self.model.tokenize(text.encode(), add_bos=False)) if text else 0
             finish = "length" if tokens >= max_new_tokens or cancel.is_set() else "stop"
             return Generation(text.strip(), messages[-1]["content"], tokens, time.perf_counter() - start, finish)
+        options = self._options(max_new_tokens, temperature, top_p, seed)
         try:
             out = self.model.create_chat_completion(messages=messages, **options)
         except ValueError as exc:  # llama.cpp: prompt longer than the context
