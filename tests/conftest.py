@@ -221,3 +221,24 @@ def tiny_gpt2_the_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
     (token_id,) = gpt2_tokenizer(" the", add_special_tokens=False)["input_ids"]
     return _constant_gpt2(gpt2_tokenizer, token_id, tmp_path_factory.mktemp("tiny-gpt2-the"))
 
+
+
+@pytest.fixture(scope="session")
+def tiny_sentence_dir(tmp_path_factory, bert_tokenizer) -> Path:
+    """A tiny BertModel laid out as a sentence-transformers folder: mean pooling, then normalisation."""
+    import json
+
+    import torch
+    from transformers import BertModel
+
+    torch.manual_seed(0)
+    folder = _save(BertModel(_bert_config(bert_tokenizer)), bert_tokenizer, tmp_path_factory.mktemp("tiny-sentence"))
+    modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+               {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+               {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}]
+    (folder / "modules.json").write_text(json.dumps(modules), encoding="utf-8")
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(
+        {"word_embedding_dimension": 32, "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True}))
+    (folder / "2_Normalize").mkdir()
+    return folder

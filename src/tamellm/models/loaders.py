@@ -130,6 +130,7 @@ def load_weights(resolved: ResolvedModel) -> LoadedModel:
             log.info("Loading %s (%s) from %s", resolved.name, resolved.kind, resolved.path)
             if resolved.kind not in ("spacy", "whisper"):
                 quiet_transformers()
+                importlib.import_module("tamellm.models.mean_pooling").ensure_registered()
             _CACHE[key] = loader(resolved)
         return _CACHE[key]
 

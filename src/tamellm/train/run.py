@@ -83,12 +83,29 @@ def _base_model(config: TamellmConfig) -> Path:
     return resolved.path
 
 
+def _length_cap(model: torch.nn.Module) -> int:
+    limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", 512)
+    return min(512, int(limit))
+
+
 def _max_length(adapter: Any, tokenizer: Any, model: torch.nn.Module, wanted: int | None) -> int:
     from tamellm.data import choose_max_length
 
-    limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", 512)
-    cap = min(512, int(limit))
+    cap = _length_cap(model)
     return min(int(wanted), cap) if wanted else choose_max_length(adapter.token_lengths(tokenizer), cap=cap)
+
+
+def _features(adapter: Any, tokenizer: Any, max_length: int, cap: int) -> dict[str, list[dict]]:
+    """Training rows truncated at ``max_length``; validation and test at the model's limit, as predict reads them.
+
+    The chosen length bounds training cost; truncating evaluation texts too would score the
+    model on less than it sees in use (few-shot data of short phrases picked 32 tokens and
+    cut the longer test sentences).
+    """
+    features = adapter.features(tokenizer, max_length)
+    if cap > max_length and any(name != "train" for name in features):
+        features = {**adapter.features(tokenizer, cap), "train": features["train"]}
+    return features
 
 
 def train_model(config: TamellmConfig, splits: Any = None, run_dir: Path | None = None, params: dict | None = None,
@@ -119,14 +136,14 @@ def train_model(config: TamellmConfig, splits: Any = None, run_dir: Path | None 
     base = _base_model(config)
     tokenizer = AutoTokenizer.from_pretrained(base)
     seed_everything(config.seed)
-    model = adapter.build_model(base)
+    strategy = STRATEGIES[merged["strategy"]]({**merged, "seed": config.seed})
+    model = adapter.build_model(base, sentence_pooling=strategy.sentence_pooling)
     adapter.prepare_tokenizer(tokenizer, model)
     merged["max_length"] = _max_length(adapter, tokenizer, model, merged["max_length"])
-    strategy = STRATEGIES[merged["strategy"]]({**merged, "seed": config.seed})
     adapter.tokenizer, adapter.max_length = tokenizer, merged["max_length"]
     seed_everything(config.seed)
     model = strategy.apply(model, adapter)
-    features = adapter.features(tokenizer, merged["max_length"])
+    features = _features(adapter, tokenizer, merged["max_length"], _length_cap(model))
     if dist.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")

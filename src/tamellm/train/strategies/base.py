@@ -28,6 +28,7 @@ class Strategy:
     default_learning_rate: ClassVar[float] = 5e-5
     tasks: ClassVar[tuple[str, ...]] = ("classify", "ner", "generate")
     kind: ClassVar[str] = "transformers"  # the model folder's kind in tamellm.json (see models/loaders.py)
+    sentence_pooling: ClassVar[bool] = False  # the head reads a sentence embedding (see TaskAdapter.build_model)
 
     def __init__(self, params: dict) -> None:
         self.params = params

@@ -3,11 +3,13 @@
 1. Contrastive phase: sentence pairs drawn from the training examples (same label -> 1,
    different -> 0) tune the encoder so that the cosine similarity of their pooled
    embeddings matches the target (SetFit's CosineSimilarityLoss).
-2. Head phase: the encoder is frozen and the one training loop fits the classification
-   head on the tuned embeddings (as head-only does).
+2. Head phase: the encoder is frozen; the head starts from scikit-learn's logistic
+   regression on the tuned embeddings (SetFit's head) and the one training loop refines it.
 
-The embedding is the encoder's pooled output, the very vector the sequence-classification
-head reads, so the saved folder is a plain transformers classifier. Written by hand
+The embedding is the very vector the classification head reads: for a sentence-transformers
+base (the packaged MiniLM) the mean-pooled, normalised token states, as SetFit uses
+(models/mean_pooling.py); for other bases the encoder's pooled output. Either way the
+saved folder loads with transformers' AutoModelForSequenceClassification. Written by hand
 rather than with the ``setfit`` package: it is not a dependency, and this keeps the
 result a standard model folder.
 """
@@ -23,6 +25,7 @@ import torch
 
 from tamellm.train.collate import collate
 from tamellm.train.strategies.base import Strategy, register
+from tamellm.train.strategies.linear_head import fit_linear_head, sentence_embedding
 
 logger = logging.getLogger(__name__)
 PAIRS_PER_EXAMPLE = 20  # SetFit's default num_iterations
@@ -50,21 +53,13 @@ def make_pairs(labels: list[Any], seed: int, per_example: int = PAIRS_PER_EXAMPL
     return pairs
 
 
-def _embed(encoder: torch.nn.Module, batch: dict) -> torch.Tensor:
-    out = encoder(**{k: v for k, v in batch.items() if k != "labels"})
-    pooled = getattr(out, "pooler_output", None)
-    if pooled is not None:
-        return pooled
-    mask = batch["attention_mask"].unsqueeze(-1).float()
-    return (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1)
-
-
 @register("few-shot")
 class FewShot(Strategy):
     """Contrastive pair tuning of the encoder, then the head alone on the frozen, tuned encoder."""
 
     default_learning_rate = 1e-2
     tasks = ("classify",)
+    sentence_pooling = True
 
     def apply(self, model: torch.nn.Module, adapter: Any) -> torch.nn.Module:
         if getattr(adapter, "multi_label", False):
@@ -87,7 +82,8 @@ class FewShot(Strategy):
             right = collate([{k: v for k, v in features[j].items() if k != "labels"} for _, j, _ in chunk], pad_id,
                             False)
             target = torch.tensor([t for _, _, t in chunk])
-            similarity = torch.nn.functional.cosine_similarity(_embed(encoder, left), _embed(encoder, right))
+            similarity = torch.nn.functional.cosine_similarity(sentence_embedding(model, left),
+                                                               sentence_embedding(model, right))
             loss = torch.nn.functional.mse_loss(similarity, target)
             loss.backward()
             optimizer.step()
@@ -95,4 +91,6 @@ class FewShot(Strategy):
         logger.info("few-shot: contrastive phase on %d pairs done", len(pairs))
         for param in encoder.parameters():
             param.requires_grad_(False)
+        if not getattr(adapter, "multi_label", False):
+            fit_linear_head(model, features, pad_id)
         return model

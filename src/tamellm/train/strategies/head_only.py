@@ -5,21 +5,29 @@ from typing import Any
 import torch
 
 from tamellm.train.strategies.base import Strategy, register
+from tamellm.train.strategies.linear_head import fit_linear_head
 
 
 @register("head-only")
 class HeadOnly(Strategy):
-    """Freeze ``model.base_model`` except its pooler; the pooler and the classifier head train.
+    """Freeze ``model.base_model`` except a [CLS] pooler; the head (and that pooler) train.
 
-    The pooler is the head's input layer (BERT's [CLS] dense + tanh); sentence-transformers
-    checkpoints such as MiniLM ship without trained pooler weights, so a frozen random
-    pooler would leave the head at chance.
+    On a mean-pooled sentence-transformers base (the packaged MiniLM) the classifier reads
+    the mean-pooled embedding the body was trained to produce (``sentence_pooling``). On
+    other bases it reads BERT's [CLS] pooler (dense + tanh), which trains with the head:
+    a checkpoint without trained pooler weights would otherwise leave the head at chance.
+    A single-label classifier's head starts from logistic regression on the frozen
+    embeddings (linear_head.py), so even one epoch ends near the head's optimum.
     """
 
     default_learning_rate = 1e-3
     tasks = ("classify", "ner")
+    sentence_pooling = True
 
     def apply(self, model: torch.nn.Module, adapter: Any) -> torch.nn.Module:
         for name, param in model.base_model.named_parameters():
             param.requires_grad_("pooler" in name)
+        if adapter.task == "classify" and not getattr(adapter, "multi_label", False):
+            features = adapter.features(adapter.tokenizer, adapter.max_length)["train"]
+            fit_linear_head(model, features, adapter.tokenizer.pad_token_id or 0, seed=int(self.params.get("seed", 0)))
         return model

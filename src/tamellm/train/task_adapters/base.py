@@ -55,8 +55,12 @@ class TaskAdapter:
         """Per split, one dict per example: input_ids, attention_mask, labels (lists or numbers)."""
         raise NotImplementedError
 
-    def build_model(self, base: Path) -> torch.nn.Module:
-        """The model to train, built from the base model folder."""
+    def build_model(self, base: Path, sentence_pooling: bool = False) -> torch.nn.Module:
+        """The model to train, built from the base model folder.
+
+        ``sentence_pooling``: the strategy reads sentence embeddings (head-only, few-shot); tasks
+        with a sentence-level head may then pool as the base was trained to (see models/mean_pooling.py).
+        """
         import transformers
 
         cls = getattr(transformers, self.auto_class)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -69,6 +70,19 @@ class ClassificationAdapter(TaskAdapter):
             out[name] = [{**{k: encoded[k][i] for k in keys}, "labels": self._target(label)}
                          for i, label in enumerate(self.labels[name])]
         return out
+
+    def build_model(self, base: Path, sentence_pooling: bool = False) -> torch.nn.Module:
+        """A mean-pooling classifier when the strategy reads sentence embeddings of a mean-pooled
+        sentence-transformers base (its [CLS] pooler is untrained); the Auto class otherwise."""
+        from tamellm.models.mean_pooling import build_mean_pooling_classifier
+        from tamellm.models.mean_pooling import sentence_pooling as pooling_of
+
+        pooling = pooling_of(Path(base)) if sentence_pooling else None
+        if pooling is None:
+            return super().build_model(base)
+        logger.info("classifier reads the mean-pooled%s sentence embedding of %s",
+                    " and normalised" if pooling["normalize"] else "", base)
+        return build_mean_pooling_classifier(Path(base), pooling["normalize"], **self.model_kwargs())
 
     def model_kwargs(self) -> dict:
         return {"num_labels": len(self.label_map), "id2label": {i: str(x) for i, x in self.label_map.id2label.items()},

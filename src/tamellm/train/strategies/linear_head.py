@@ -1,0 +1,62 @@
+"""The sentence embedding a classification head reads, and a logistic-regression start for that head.
+
+Shared by the strategies that freeze the encoder (head-only, few-shot).
+"""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from tamellm.train.collate import collate
+
+FIT_ROWS = 10_000  # enough rows for a near-converged fit over a few hundred dimensions
+
+
+def sentence_embedding(model: torch.nn.Module, batch: dict) -> torch.Tensor:
+    """The sentence embedding the classification head reads (mean-pooled for sentence-transformers bases)."""
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    if hasattr(model, "sentence_embedding"):
+        return model.sentence_embedding(**inputs)
+    out = model.base_model(**inputs)
+    pooled = getattr(out, "pooler_output", None)
+    if pooled is not None:
+        return pooled
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    return (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+
+@torch.no_grad()
+def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, limit: int = FIT_ROWS,
+                    seed: int = 0) -> None:
+    """Set a single-label classifier's head to scikit-learn's logistic regression on the frozen embeddings.
+
+    SetFit's head, and the converged, L2-regularised optimum of what head-only trains; the
+    training loop then refines it. Skipped when the head is not one linear layer over the
+    embedding (e.g. RoBERTa's two-layer head). ``features`` are the training rows (with labels);
+    at most ``limit`` of them (a seeded sample) are embedded for the fit.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    head = getattr(model, "classifier", None)
+    if not isinstance(head, torch.nn.Linear) or head.in_features != model.config.hidden_size:
+        return
+    if len(features) > limit:
+        features = random.Random(seed).sample(features, limit)
+    was_training = model.training
+    model.eval()
+    rows = [{k: v for k, v in f.items() if k != "labels"} for f in features]
+    embeddings = torch.cat([sentence_embedding(model, collate(rows[i:i + 64], pad_id, False))
+                            for i in range(0, len(rows), 64)])
+    model.train(was_training)
+    targets = [int(f["labels"]) for f in features]
+    fit = LogisticRegression(max_iter=1000).fit(embeddings.numpy(), targets)
+    weight, bias = torch.tensor(fit.coef_, dtype=head.weight.dtype), torch.tensor(fit.intercept_, dtype=head.bias.dtype)
+    if len(fit.classes_) == 2:  # one logit w·x + b: the same softmax as logits (-(w·x + b) / 2, (w·x + b) / 2)
+        weight, bias = torch.cat([-weight, weight]) / 2, torch.cat([-bias, bias]) / 2
+    head.weight.zero_()
+    head.bias.fill_(-1e4)  # a class absent from the training rows is never predicted
+    classes = torch.tensor(fit.classes_)
+    head.weight[classes] = weight
+    head.bias[classes] = bias

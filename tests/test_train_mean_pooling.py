@@ -1,0 +1,140 @@
+"""Head-only and few-shot on a sentence-transformers base read its mean-pooled embedding, and the folder is usable."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import tamellm
+from tamellm.config import config_from_dict
+from tamellm.models.mean_pooling import sentence_pooling
+from tamellm.train.run import train_model
+from tests.test_train_core import write_sentiment
+
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch):
+    monkeypatch.setenv("TAMELLM_TRACKING", "0")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _train(tmp_path, base, strategy, n=120, **train):
+    data = write_sentiment(tmp_path / "reviews.csv", n=n)
+    config = config_from_dict({"task": "classify", "model": str(base), "seed": 2, "output": str(tmp_path / "runs"),
+                               "data": {"train": str(data)},
+                               "train": {"strategy": strategy, "early_stopping_patience": 0, **train}})
+    return train_model(config, run_dir=tmp_path / "run")
+
+
+def test_sentence_pooling_is_read_from_the_sentence_transformers_layout(tiny_sentence_dir, tiny_bert_dir):
+    assert sentence_pooling(tiny_sentence_dir) == {"normalize": True}
+    assert sentence_pooling(tiny_bert_dir) is None  # no modules.json: the [CLS] head as before
+
+
+def test_head_only_on_minilm_learns_and_saves_a_mean_pooling_classifier(tmp_path):
+    """The packaged MiniLM (a sentence-transformers folder): its mean-pooled embedding separates sentiment."""
+    from safetensors.torch import load_file
+
+    from tamellm.models import resolve
+
+    result = _train(tmp_path, "minilm-l6", "head-only", epochs=1)
+    config = json.loads((result.model_dir / "config.json").read_text())
+    assert config["model_type"] == "tamellm-mean-pooling-bert" and config["normalize_embeddings"] is True
+    # One epoch after the logistic-regression start is enough on this data.
+    assert min(result.metrics[s]["accuracy"] for s in ("validation", "test")) >= 0.9, result.metrics
+    base = load_file(str(resolve("minilm-l6").path / "model.safetensors"))
+    saved = load_file(str(result.model_dir / "model.safetensors"))
+    key = next(k for k in base if "word_embeddings" in k)
+    assert (base[key] == saved["bert." + key]).all()  # the encoder stayed frozen
+    model = tamellm.load(result.model_dir)
+    assert [r.label for r in model.predict(["what a lovely, happy evening", "a horrible, sad mess"])] == [
+        "positive", "negative"]
+
+
+def test_mean_pooling_folder_computes_the_head_on_the_normalised_mean(tmp_path, tiny_sentence_dir):
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+
+    result = _train(tmp_path, tiny_sentence_dir, "head-only", epochs=1)
+    saved = load_file(str(result.model_dir / "model.safetensors"))
+    model = tamellm.load(result.model_dir)
+    texts = ["the film was great and the cast too", "awful"]
+    encoder = AutoModel.from_pretrained(result.model_dir)  # the registered bare encoder of the folder
+    batch = model.tokenizer(texts, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = encoder(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).float()
+        pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+        expected = (pooled @ saved["classifier.weight"].T + saved["classifier.bias"]).softmax(-1)
+    assert torch.allclose(model.probabilities(texts), expected, atol=1e-5)
+
+
+def test_a_mean_pooling_classifier_explains_compresses_and_serves(tmp_path, tiny_sentence_dir):
+    from fastapi.testclient import TestClient
+
+    result = _train(tmp_path, tiny_sentence_dir, "head-only", epochs=1)
+    text = "the film was great and the cast too"
+    expected = tamellm.load(result.model_dir).predict(text)
+    explanation = tamellm.explain(text, model=result.model_dir)
+    assert explanation.label == expected.label and explanation.method == "integrated_gradients"
+    assert [w.word for w in explanation.words] == text.split()
+    assert any(abs(w.score) > 0 for w in explanation.words)
+    texts = [f"the film was {w} and the plot too" for w in ("great", "awful", "lovely", "poor")]
+    dev = tmp_path / "dev.csv"
+    labels = ["positive", "negative"] * 2
+    dev.write_text("text,label\n" + "".join(f"{t},{y}\n" for t, y in zip(texts, labels, strict=True)))
+    out = tamellm.compress(result.model_dir, dev, output=tmp_path / "small", methods="dynamic-int8", max_drop=1)
+    assert out.chosen == "dynamic-int8" and len(tamellm.load(out.path).predict(texts)) == 4
+    with TestClient(tamellm.create_app([str(result.model_dir)])) as client:
+        answer = client.post("/v1/classify", json={"input": text})
+    assert answer.status_code == 200 and answer.json()["data"][0]["label"] == expected.label
+
+
+def test_few_shot_head_starts_from_logistic_regression(tiny_sentence_dir, tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from tamellm.train.collate import collate
+    from tamellm.train.strategies.linear_head import fit_linear_head, sentence_embedding
+
+    model = tamellm.models.mean_pooling.build_mean_pooling_classifier(tiny_sentence_dir, True, num_labels=3)
+    tokenizer = tamellm.load(tiny_sentence_dir).tokenizer
+    words = ["great", "awful", "rain", "lovely", "poor", "snow", "good", "bad", "wind"]
+    rows = [{**tokenizer(f"the {w} day"), "labels": i % 3} for i, w in enumerate(words)]
+    fit_linear_head(model, rows, tokenizer.pad_token_id)
+    model.eval()
+    batch = collate(rows, tokenizer.pad_token_id, False)
+    with torch.no_grad():
+        embeddings = sentence_embedding(model, batch).numpy()
+        ours = model(**{k: v for k, v in batch.items() if k != "labels"}).logits.softmax(-1).numpy()
+    reference = LogisticRegression(max_iter=1000).fit(embeddings, [r["labels"] for r in rows])
+    assert np.allclose(ours, reference.predict_proba(embeddings), atol=1e-4)
+
+
+def test_few_shot_on_minilm_learns_from_a_handful(tmp_path):
+    result = _train(tmp_path, "minilm-l6", "few-shot", n=24)
+    assert json.loads((result.model_dir / "config.json").read_text())["model_type"] == "tamellm-mean-pooling-bert"
+    assert result.metrics["test"]["accuracy"] >= 0.9, result.metrics
+
+
+def test_evaluation_texts_are_not_cut_to_the_training_length(tmp_path, tiny_bert_dir):
+    from transformers import AutoTokenizer
+
+    from tamellm.data import load_splits
+    from tamellm.train.run import _features
+    from tamellm.train.task_adapters import ADAPTERS
+
+    (tmp_path / "train.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 4, encoding="utf-8")
+    long = "the film was good " + "and the plot too " * 12
+    (tmp_path / "test.csv").write_text(f"text,label\n{long},pos\n", encoding="utf-8")
+    splits = load_splits(tmp_path / "train.csv", None, tmp_path / "test.csv", val_size=0.25)
+    adapter = ADAPTERS["classify"](splits, {"class_weights": "none"})
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
+    features = _features(adapter, tokenizer, 8, 128)
+    assert max(len(f["input_ids"]) for f in features["train"]) <= 8
+    assert len(features["test"][0]["input_ids"]) == len(tokenizer(long)["input_ids"]) > 8
