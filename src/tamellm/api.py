@@ -44,12 +44,13 @@ def load(
 
     ``task`` overrides it (e.g. ``"zero-shot-classification"`` on an encoder). The
     returned object's ``predict(...)`` runs the task. Loaded models are reused.
-    ``backend="llama.cpp"`` (or env TAMELLM_GENERATION_BACKEND) runs a GGUF chat model with llama.cpp.
+    ``backend="llama.cpp"`` (or env TAMELLM_GENERATION_BACKEND) runs a GGUF chat model with llama.cpp;
+    ``backend="onnxruntime"`` runs a fine-tuned classifier's weights on ONNX Runtime (exported once, cached).
     """
     resolved = resolve(model, allow_network=allow_network)
     task = task or resolved.task
     if backend or os.environ.get("TAMELLM_GENERATION_BACKEND"):
-        from tamellm.models.llama_backend import load_backend
+        from tamellm.models.backends import load_backend
 
         fast = load_backend(resolved, task, backend)
         if fast is not None:

@@ -12,13 +12,25 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> Iterator[list[int]]:
-    """Yield lists of indices, longest first, each at most ``batch_size`` long."""
+def length_sorted_batches(
+    lengths: Sequence[int], batch_size: int, max_tokens: int | None = None
+) -> Iterator[list[int]]:
+    """Yield lists of indices, longest first, each at most ``batch_size`` long.
+
+    With ``max_tokens``, a batch also holds at most that many padded tokens (its first,
+    longest member's length times its size): long texts go in small batches, short ones
+    in large, so a mixed micro-batch is not padded throughout to its longest text.
+    """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    for start in range(0, len(order), batch_size):
-        yield order[start : start + batch_size]
+    start = 0
+    while start < len(order):
+        size = batch_size
+        if max_tokens is not None:
+            size = min(batch_size, max(1, max_tokens // max(1, lengths[order[start]])))
+        yield order[start : start + size]
+        start += size
 
 
 def run_batched(

@@ -49,6 +49,14 @@ def serve_command(
     threads: Annotated[
         int | None, typer.Option("--threads", help="torch threads per worker (default: cores / workers).")
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="transformers; onnxruntime (fine-tuned classifiers: same weights exported once to ONNX, "
+            "faster on CPU); llama.cpp (GGUF chat models). Other models stay on transformers.",
+        ),
+    ] = "transformers",
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve models over HTTP: /v1/chat/completions, /v1/embeddings, /v1/classify, /v1/ner, ... and /docs."""
@@ -68,6 +76,7 @@ def serve_command(
         rate_limit_per_minute=rate_limit,
         redact_inputs=redact_inputs,
         threads=threads,
+        backend=backend,
         log_level=log_level,
     )
 

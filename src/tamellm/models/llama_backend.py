@@ -29,19 +29,8 @@ LLAMA_INSTALL_HINT = (
     "-DGGML_F16C=ON' pip install 'tamellm[llama]' (builds from source, ~10 min)"
 )
 
-BACKENDS = ("transformers", "llama.cpp")
-ENV = "TAMELLM_GENERATION_BACKEND"
 _MODELS: dict[str, LlamaCppGenerator] = {}
 _LOCK = threading.Lock()
-
-
-def chosen_backend(backend: str | None) -> tuple[str, bool]:
-    """The backend asked for (argument, else the environment, else transformers) and whether it was explicit."""
-    name = backend or os.environ.get(ENV) or "transformers"
-    if name not in BACKENDS:
-        source = "backend=" if backend else f"${ENV}"
-        raise InputError(f"Unknown generation backend '{name}' ({source})", f"accepted: {', '.join(BACKENDS)}")
-    return name, backend is not None
 
 
 def _gguf_file(resolved: ResolvedModel) -> Path:
@@ -79,15 +68,12 @@ def close_all() -> None:
         _MODELS.clear()
 
 
-def load_backend(resolved: ResolvedModel, task: str, backend: str | None) -> LlamaCppGenerator | None:
-    """The llama.cpp generator when it is asked for and applies; None for the default path.
+def load_for(resolved: ResolvedModel, task: str, explicit: bool) -> LlamaCppGenerator | None:
+    """The llama.cpp generator for a GGUF generation model (the backends registry's entry).
 
     An explicit ``backend="llama.cpp"`` on a model it cannot run is an error; the
     environment variable only applies where it can.
     """
-    name, explicit = chosen_backend(backend)
-    if name == "transformers":
-        return None
     if task != "generate" or resolved.kind != "gguf":
         if explicit:
             raise InputError(f"The llama.cpp backend runs GGUF generation models; '{resolved.name}' is a "

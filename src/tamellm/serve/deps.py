@@ -15,8 +15,8 @@ from tamellm.serve.state import ServerState
 _bearer = HTTPBearer(auto_error=False, description="an API key of the server (when it has any)")
 
 
-def get_state(request: Request) -> ServerState:
-    """The server state of this app."""
+async def get_state(request: Request) -> ServerState:
+    """The server state of this app (async: a plain def would cost every request a thread-pool hop)."""
     return request.app.state.tamellm
 
 
@@ -24,7 +24,7 @@ async def authorize(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
 ) -> str:
     """Check ``Authorization: Bearer KEY`` (when keys are configured) and the per-key rate limit."""
-    state = get_state(request)
+    state: ServerState = request.app.state.tamellm
     if state.keys:
         if credentials is None:
             raise APIError(

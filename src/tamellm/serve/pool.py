@@ -29,11 +29,11 @@ class ServedModel:
 class ModelPool:
     """Loads each model once through ``tamellm.api.load`` and finds the model for a request."""
 
-    def __init__(self, sources: list[str]) -> None:
+    def __init__(self, sources: list[str], backend: str = "transformers") -> None:
         self.models: dict[str, ServedModel] = {}
         self.aliases: dict[str, str] = {}
         for source in sources:
-            main = api.load(source)
+            main = self._load_main(source, backend)
             served = ServedModel(main.name, str(source), {main.task: main})
             # An encoder (or a fine-tuned encoder) also embeds and classifies zero-shot.
             for task in sorted(api.COMPATIBLE_TASKS.get(main.task, set()) - {main.task}):
@@ -47,6 +47,17 @@ class ModelPool:
             self.models[served.name] = served
             self.aliases[str(source)] = served.name
             log.info("loaded model '%s' (%s) serving %s", served.name, source, ", ".join(served.tasks))
+
+    @staticmethod
+    def _load_main(source: str, backend: str) -> TaskModel:
+        """The model on ``backend`` where that backend runs it (see models/backends.py), else on transformers."""
+        if backend == "transformers":
+            return api.load(source)
+        try:
+            return api.load(source, backend=backend)
+        except InputError as exc:  # the backend does not run this kind of model
+            log.info("model %s stays on transformers: %s", source, exc)
+            return api.load(source)
 
     def serving(self, task: str) -> list[ServedModel]:
         """The models that serve ``task``."""

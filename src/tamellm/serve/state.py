@@ -40,7 +40,7 @@ class ServerState:
         set_threads(settings)
         self.limiter = RateLimiter(settings.rate_limit_per_minute)
         self.metrics = Metrics()
-        self.pool = ModelPool(models)
+        self.pool = ModelPool(models, settings.backend)
         self.created = int(time.time())
         # One thread runs the batched encoders, one the generations: torch is not oversubscribed
         # by many request threads, and a long chat does not hold up classification.

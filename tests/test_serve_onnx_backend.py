@@ -1,0 +1,59 @@
+"""The onnxruntime backend: a classifier's own weights on ONNX Runtime, through load, the server and the CLI option."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from fastapi.testclient import TestClient
+
+import tamellm
+from tamellm.batching import length_sorted_batches
+from tamellm.errors import ConfigError, InputError
+
+TEXTS = ["what a lovely day", "this is terrible", "ok", "the plot was slow but the music and the cast were fine"]
+
+
+def test_onnxruntime_twin_predicts_like_the_torch_model_under_the_same_name(tiny_classifier_dir):
+    from tamellm.compress.onnx_twin import twin_folder
+    from tamellm.models import resolve
+
+    torch_model = tamellm.load(tiny_classifier_dir)
+    twin = tamellm.load(tiny_classifier_dir, backend="onnxruntime")
+    assert twin.info()["backend"] == "onnxruntime" and twin.name == torch_model.name
+    assert twin.info()["parity"]["argmax_agreement"] == 1.0
+    assert torch.allclose(twin.probabilities(TEXTS), torch_model.probabilities(TEXTS), atol=1e-4)
+    exported = twin_folder(resolve(tiny_classifier_dir)) / "model.onnx"
+    stamp = exported.stat().st_mtime_ns
+    tamellm.load(tiny_classifier_dir, backend="onnxruntime")
+    assert exported.stat().st_mtime_ns == stamp  # exported once, then reused
+
+
+def test_onnxruntime_backend_names_what_it_runs(tiny_bert_dir):
+    with pytest.raises(InputError, match="onnxruntime backend runs fine-tuned classifiers"):
+        tamellm.load(tiny_bert_dir, backend="onnxruntime")
+    with pytest.raises(InputError, match="accepted: transformers, llama.cpp, onnxruntime"):
+        tamellm.load(tiny_bert_dir, backend="onnx")
+
+
+def test_server_backend_runs_classifiers_on_onnxruntime_and_leaves_other_models(tiny_classifier_dir, tiny_bert_dir):
+    expected = [r.label for r in tamellm.load(tiny_classifier_dir).predict(TEXTS)]
+    app = tamellm.create_app([str(tiny_classifier_dir), str(tiny_bert_dir)], backend="onnxruntime")
+    with TestClient(app) as client:
+        pool = app.state.tamellm.pool
+        kinds = {m.name: m.tasks[m.main_task].info()["kind"] for m in pool.models.values()}
+        assert sorted(kinds.values()) == ["encoder", "onnx"]
+        answer = client.post("/v1/classify", json={"input": TEXTS, "model": tiny_classifier_dir.name})
+        assert answer.status_code == 200
+        assert [d["label"] for d in answer.json()["data"]] == expected
+        assert client.post("/v1/embeddings", json={"input": "hi", "model": tiny_bert_dir.name}).status_code == 200
+    with pytest.raises(ConfigError, match="backend"):
+        tamellm.create_app([str(tiny_classifier_dir)], backend="tensorrt")
+
+
+def test_token_capped_batches_keep_long_texts_apart():
+    lengths = [60, 5, 50, 6, 7, 55, 8, 9]
+    batches = list(length_sorted_batches(lengths, batch_size=32, max_tokens=128))
+    assert sorted(i for b in batches for i in b) == list(range(8))
+    assert all(len(b) * max(lengths[i] for i in b) <= 128 or len(b) == 1 for b in batches)
+    assert batches == [[0, 5], [2, 7], [6, 4, 3, 1]]  # 128 // 60 = 2, 128 // 50 = 2, then 128 // 8 = 16
+    assert list(length_sorted_batches(lengths, batch_size=3)) == [[0, 5, 2], [7, 6, 4], [3, 1]]
