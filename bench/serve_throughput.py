@@ -4,8 +4,9 @@ server that calls a transformers ``pipeline("text-classification")`` per request
 Same model in both: the MiniLM encoder (packaged as minilm-l6) with a seeded random 2-label head,
 saved once as a folder. 32 concurrent clients post one SST-2 sentence per request for a fixed
 time; each server runs alone, the servers alternate, and the medians of ``--runs`` runs are reported.
-Two tamellm arms: the default (transformers) and ``--backend onnxruntime`` (the same fp32
-weights exported once to ONNX when the server starts; its parity is checked at export).
+Two tamellm arms, both micro-batched: ``--backend transformers`` (PyTorch) and the default
+(``auto``: the classifier's same fp32 weights exported once to ONNX when the server starts,
+parity-checked, run by ONNX Runtime).
 
 Run: flock /tmp/tamellm-heavy.lock .venv/bin/python bench/serve_throughput.py [--runs 3] [--seconds 10]
 """
@@ -46,7 +47,7 @@ def build_classifier(folder: Path) -> Path:
     return folder
 
 
-def tamellm_serve(folder: Path, port: int, args: argparse.Namespace, backend: str = "transformers") -> list[str]:
+def tamellm_serve(folder: Path, port: int, args: argparse.Namespace, backend: str = "auto") -> list[str]:
     """The command line of ``tamellm serve`` for one arm."""
     return [sys.executable, "-m", "tamellm.cli.main", "serve", str(folder), "--port", str(port), "--log-level",
             "warning", "--max-batch-size", str(args.max_batch_size), "--max-wait-ms", str(args.max_wait_ms),
@@ -157,8 +158,8 @@ def main() -> None:
                 str(folder),
                 str(port),
             ],
-            "tamellm serve (micro-batched)": lambda port: tamellm_serve(folder, port, args),
-            "tamellm serve --backend onnxruntime": lambda port: tamellm_serve(folder, port, args, "onnxruntime"),
+            "tamellm serve --backend transformers": lambda port: tamellm_serve(folder, port, args, "transformers"),
+            "tamellm serve (default: onnxruntime for classifiers)": lambda port: tamellm_serve(folder, port, args),
         }
         runs: dict[str, list[dict]] = {name: [] for name in servers}
         for run in range(args.runs):

@@ -108,13 +108,16 @@ def run_hf_trainer(texts: dict, work: Path, budget_s: float) -> dict:
             "samples_per_s": round(samples / max(seconds, 1e-9), 2), "stopped_early": False}
 
 
+ARMS = "head-only,full,lora,hf"
+
+
 def main() -> None:
     from tamellm.config import parse_budget
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smoke run: small sample, 30 s per arm")
     parser.add_argument("--budget", default=None, help="per-arm budget (default 10m, quick 30s)")
-    parser.add_argument("--arms", default="head-only,full,lora,hf", help="comma-separated arms")
+    parser.add_argument("--arms", default=ARMS, help="comma-separated arms")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("TAMELLM_TRACKING", "0")
@@ -137,6 +140,8 @@ def main() -> None:
             row["accuracy_ratio"] = round(row["dev_accuracy"] / max(base["dev_accuracy"], 1e-9), 3)
             row["speed_ratio"] = round(row["samples_per_s"] / max(base["samples_per_s"], 1e-9), 3)
     name = "train_sst2_quick" if args.quick else "train_sst2"
+    if set(args.arms.split(",")) != set(ARMS.split(",")):  # a subset does not overwrite the full table
+        name += "_" + "_".join(arm.replace("-", "") for arm in args.arms.split(","))
     md = write_results(name, {"budget_s": budget_s, "train_rows": len(tr), "validation_rows": len(vt),
                               "dev_rows": len(dt), "rows": rows}, rows)
     print(md.read_text())

@@ -57,3 +57,28 @@ def test_token_capped_batches_keep_long_texts_apart():
     assert all(len(b) * max(lengths[i] for i in b) <= 128 or len(b) == 1 for b in batches)
     assert batches == [[0, 5], [2, 7], [6, 4, 3, 1]]  # 128 // 60 = 2, 128 // 50 = 2, then 128 // 8 = 16
     assert list(length_sorted_batches(lengths, batch_size=3)) == [[0, 5, 2], [7, 6, 4], [3, 1]]
+
+
+def test_default_backend_serves_classifiers_on_onnxruntime_and_falls_back_when_export_fails(
+        tiny_classifier_dir, monkeypatch):
+    from tamellm.compress import onnx_twin
+    from tamellm.compress.base import CompressionError
+
+    def kind(app) -> str:
+        (served,) = app.state.tamellm.pool.models.values()
+        return served.tasks["classify"].info()["kind"]
+
+    with TestClient(tamellm.create_app([str(tiny_classifier_dir)])) as client:
+        assert kind(client.app) == "onnx"
+    with TestClient(tamellm.create_app([str(tiny_classifier_dir)], backend="transformers")) as client:
+        assert kind(client.app) == "transformers"
+
+    def broken(resolved):
+        raise CompressionError("The ONNX export of tiny does not match it")
+
+    monkeypatch.setattr(onnx_twin, "ensure_twin", broken)
+    with TestClient(tamellm.create_app([str(tiny_classifier_dir)])) as client:
+        assert kind(client.app) == "transformers"  # auto: a warning, then transformers
+        assert client.post("/v1/classify", json={"input": "fine"}).status_code == 200
+    with pytest.raises(CompressionError, match="does not match"):
+        tamellm.create_app([str(tiny_classifier_dir)], backend="onnxruntime")

@@ -111,9 +111,10 @@ class ServeConfig(Section):
     workers: int = Field(1, ge=1, le=64, description="server processes (models load in each)")
     threads: int | None = Field(None, ge=1, le=256,
                                 description="torch threads per server process; default: cores / workers")
-    backend: Literal["transformers", "onnxruntime", "llama.cpp"] = Field(
-        "transformers", description="runtime for the models it applies to: onnxruntime runs fine-tuned classifiers "
-        "(same weights, exported once), llama.cpp GGUF chat models; the others stay on transformers")
+    backend: Literal["auto", "transformers", "onnxruntime", "llama.cpp"] = Field(
+        "auto", description="runtime for the models it applies to: onnxruntime runs fine-tuned classifiers "
+        "(same weights, exported once), llama.cpp GGUF chat models, the others stay on transformers; auto = "
+        "onnxruntime for classifiers, falling back to transformers if their export fails")
 
 
 class TamellmConfig(Section):

@@ -53,10 +53,11 @@ def serve_command(
         str,
         typer.Option(
             "--backend",
-            help="transformers; onnxruntime (fine-tuned classifiers: same weights exported once to ONNX, "
-            "faster on CPU); llama.cpp (GGUF chat models). Other models stay on transformers.",
+            help="auto (default: fine-tuned classifiers on onnxruntime, falling back to transformers); "
+            "transformers; onnxruntime (classifiers: the same weights exported once to ONNX, faster on CPU); "
+            "llama.cpp (GGUF chat models). Other models stay on transformers.",
         ),
-    ] = "transformers",
+    ] = "auto",
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve models over HTTP: /v1/chat/completions, /v1/embeddings, /v1/classify, /v1/ner, ... and /docs."""

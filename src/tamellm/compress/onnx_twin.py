@@ -1,9 +1,9 @@
 """A classifier's ONNX Runtime twin: its own fp32 weights exported once to ONNX, cached, checked for parity.
 
-``tamellm.load(folder, backend="onnxruntime")`` and ``tamellm serve --backend onnxruntime``
-use it. Unlike ``tamellm compress`` it changes no weight and needs no data: the same
-model on a faster CPU runtime (fused attention, layer norm and GELU kernels), measured
-at ~1.7x the PyTorch throughput of MiniLM micro-batches on 2 cores. The export is kept
+``tamellm.load(folder, backend="onnxruntime")`` and ``tamellm serve`` (backend auto, the
+default) use it. Unlike ``tamellm compress`` it changes no weight and needs no data: the
+same model on a faster CPU runtime (a graph-optimised session with fused layer-norm and
+GELU kernels), measured at ~1.7x the PyTorch throughput of MiniLM micro-batches on 2 cores. The export is kept
 under ``$TAMELLM_HOME/onnx`` keyed by the folder and its weight files' sizes and
 mtimes, written to a temporary sibling and renamed, so a crash leaves no half entry.
 """
@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from tamellm.compress.base import CompressionError
-from tamellm.errors import InputError
+from tamellm.models.backends import BackendNotApplicable
 from tamellm.models.onnx_loader import ONNX_FILE, OnnxModel
 from tamellm.models.resolve import ResolvedModel
 from tamellm.paths import cache_dir
@@ -77,7 +77,7 @@ def load_for(resolved: ResolvedModel, task: str, explicit: bool):
     """The backends registry's entry: the classifier on ONNX Runtime, under its own name."""
     if task != "classify" or resolved.kind != "transformers":
         if explicit:
-            raise InputError(f"The onnxruntime backend runs fine-tuned classifiers; '{resolved.name}' is a "
+            raise BackendNotApplicable(f"The onnxruntime backend runs fine-tuned classifiers; '{resolved.name}' is a "
                              f"{resolved.kind} model for task '{task}'", "drop backend= for this model")
         return None
     from tamellm.models.folder import inspect_folder

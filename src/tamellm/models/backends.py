@@ -4,7 +4,8 @@
 runs GGUF chat models (models/llama_backend.py); "onnxruntime" runs a fine-tuned
 classifier's own fp32 weights exported once to ONNX (compress/onnx_twin.py). A backend
 module is imported on first use, and its ``load_for(resolved, task, explicit)`` returns
-the task model, or None where it does not apply (an error instead when asked explicitly).
+the task model, or None where it does not apply (``BackendNotApplicable`` instead when
+asked explicitly).
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ BACKENDS: dict[str, str | None] = {
     "llama.cpp": "tamellm.models.llama_backend",
     "onnxruntime": "tamellm.compress.onnx_twin",
 }
+
+
+class BackendNotApplicable(InputError):
+    """The backend asked for explicitly does not run this kind of model."""
 
 
 def chosen_backend(backend: str | None) -> tuple[str, bool]:

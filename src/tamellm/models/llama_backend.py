@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tamellm.errors import InputError, MissingExtraError, ModelFormatError
+from tamellm.models.backends import BackendNotApplicable
 from tamellm.models.loaders import LoadedModel
 from tamellm.models.resolve import ResolvedModel
 from tamellm.results import Generation
@@ -76,7 +77,7 @@ def load_for(resolved: ResolvedModel, task: str, explicit: bool) -> LlamaCppGene
     """
     if task != "generate" or resolved.kind != "gguf":
         if explicit:
-            raise InputError(f"The llama.cpp backend runs GGUF generation models; '{resolved.name}' is a "
+            raise BackendNotApplicable(f"The llama.cpp backend runs GGUF generation models; '{resolved.name}' is a "
                              f"{resolved.kind} model for task '{task}'", "drop backend= for this model")
         return None
     return load_llama(resolved)
