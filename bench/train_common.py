@@ -5,18 +5,22 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 
-def setup(description: str, quick_budget: str = "30s", full_budget: str = "10m") -> argparse.Namespace:
-    """Parse --quick / --budget, quiet logging, 2 threads, trackers and progress off."""
+def setup(description: str, quick_budget: str = "30s", full_budget: str = "10m",
+          extra: Callable[[argparse.ArgumentParser], None] | None = None) -> argparse.Namespace:
+    """Parse --quick / --budget (and what ``extra`` adds), quiet logging, 2 threads, trackers and progress off."""
     from tamellm.config import parse_budget
 
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="a smoke run with a short budget")
     parser.add_argument("--budget", default=None, help=f"training budget (default {full_budget}, quick {quick_budget})")
+    if extra is not None:
+        extra(parser)
     args = parser.parse_args()
     args.budget_s = parse_budget(args.budget or (quick_budget if args.quick else full_budget))
     logging.basicConfig(level=logging.WARNING)

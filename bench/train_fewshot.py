@@ -2,7 +2,7 @@
 and vs the ``setfit`` package with the same MiniLM body on the same samples, with its default training
 arguments (installed with ``pip install -c constraints.txt 'tamellm[bench]'``; the arm is skipped without it).
 
-``flock /tmp/tamellm-heavy.lock .venv/bin/python bench/train_fewshot.py [--quick]``
+``flock /tmp/tamellm-heavy.lock .venv/bin/python bench/train_fewshot.py [--quick] [--seeds 10]``
 """
 
 import importlib.util
@@ -36,12 +36,13 @@ def run_setfit(sample: pd.DataFrame, dev: pd.DataFrame, seed: int, work: Path) -
 
 
 def main() -> None:
-    args = setup(__doc__, quick_budget="2m", full_budget="5m")
+    args = setup(__doc__, quick_budget="2m", full_budget="5m",
+                 extra=lambda p: p.add_argument("--seeds", type=int, default=5, help="seeds 0..N-1 (default 5)"))
     train = pd.read_csv(DATA / "sst2" / "train.tsv", sep="\t", quoting=3)
     dev = pd.read_csv(DATA / "sst2" / "dev.tsv", sep="\t", quoting=3)
     if args.quick:
         dev = dev.iloc[:200]
-    seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
+    seeds = [0, 1] if args.quick else list(range(args.seeds))
     scores: dict[str, list[float]] = {"few-shot": [], "head-only": []}
     if importlib.util.find_spec("setfit") is not None:
         scores["setfit"] = []
@@ -69,7 +70,8 @@ def main() -> None:
             for name, v in scores.items()]
     if importlib.util.find_spec("setfit") is None:
         rows.append({"arm": "setfit", "dev_accuracy_mean": "not installed", "dev_accuracy_sd": "-", "seeds": 0})
-    write_results("train_fewshot_quick" if args.quick else "train_fewshot",
+    name = "train_fewshot_quick" if args.quick else "train_fewshot" + ("" if args.seeds == 5 else f"_{args.seeds}seeds")
+    write_results(name,
                   {"per_class": PER_CLASS, "seeds": seeds, "scores": scores, "rows": rows}, rows)
     print(rows)
 

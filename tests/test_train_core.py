@@ -38,16 +38,8 @@ def make_config(tmp_path, model_dir, **train):
                                        "early_stopping_patience": 0, **train}})
 
 
-@pytest.fixture(autouse=True)
-def no_heavy_trackers(monkeypatch):
-    """Trackers off (one test turns them on) and one thread: tiny models run ~4x faster on a busy 2-core box."""
-    import torch
-
-    monkeypatch.setenv("TAMELLM_TRACKING", "0")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# Trackers off (one test turns them on) and one thread.
+pytestmark = pytest.mark.usefixtures("quiet_one_thread")
 
 
 def test_full_training_writes_run_folder_that_loads_and_predicts(tmp_path, tiny_bert_dir):

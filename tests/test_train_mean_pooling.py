@@ -14,14 +14,7 @@ from tamellm.models.mean_pooling import sentence_pooling
 from tamellm.train.run import train_model
 from tests.test_train_core import write_sentiment
 
-
-@pytest.fixture(autouse=True)
-def one_thread(monkeypatch):
-    monkeypatch.setenv("TAMELLM_TRACKING", "0")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("quiet_one_thread")
 
 
 def _train(tmp_path, base, strategy, n=120, **train):

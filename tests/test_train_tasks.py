@@ -16,15 +16,7 @@ NAMES = ["alice", "bob", "carol", "dave"]
 PLACES = ["paris", "london", "berlin", "rome"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread(monkeypatch):
-    import torch
-
-    monkeypatch.setenv("TAMELLM_TRACKING", "0")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("quiet_one_thread")
 
 
 def write_conll(path, n=60, seed=0):
