@@ -131,3 +131,13 @@ def test_evaluation_texts_are_not_cut_to_the_training_length(tmp_path, tiny_bert
     features = _features(adapter, tokenizer, 8, 128)
     assert max(len(f["input_ids"]) for f in features["train"]) <= 8
     assert len(features["test"][0]["input_ids"]) == len(tokenizer(long)["input_ids"]) > 8
+
+
+def test_the_head_fit_sample_keeps_every_class():
+    from tamellm.train.strategies.linear_head import _sample
+
+    rows = [{"labels": 0}] * 500 + [{"labels": 1}] * 3 + [{"labels": 2}] * 40
+    sample = _sample(rows, limit=50, seed=0)
+    counts = {c: sum(r["labels"] == c for r in sample) for c in (0, 1, 2)}
+    assert counts[1] >= 1 and counts[2] >= 1 and len(sample) <= 50 + 3 + 20
+    assert _sample(rows[:30], limit=50, seed=0) == rows[:30]

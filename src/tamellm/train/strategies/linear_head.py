@@ -27,6 +27,20 @@ def sentence_embedding(model: torch.nn.Module, batch: dict) -> torch.Tensor:
     return (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1)
 
 
+def _sample(features: list[dict], limit: int, seed: int, per_class: int = 20) -> list[dict]:
+    """At most ~``limit`` rows (seeded), plus up to ``per_class`` rows of any class the sample missed."""
+    if len(features) <= limit:
+        return features
+    chosen = random.Random(seed).sample(range(len(features)), limit)
+    seen = {int(features[i]["labels"]) for i in chosen}
+    missed: dict[int, list[int]] = {}
+    for i, row in enumerate(features):
+        label = int(row["labels"])
+        if label not in seen and len(missed.setdefault(label, [])) < per_class:
+            missed[label].append(i)
+    return [features[i] for i in chosen + [i for rows in missed.values() for i in rows]]
+
+
 @torch.no_grad()
 def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, limit: int = FIT_ROWS,
                     seed: int = 0) -> None:
@@ -42,8 +56,7 @@ def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, l
     head = getattr(model, "classifier", None)
     if not isinstance(head, torch.nn.Linear) or head.in_features != model.config.hidden_size:
         return
-    if len(features) > limit:
-        features = random.Random(seed).sample(features, limit)
+    features = _sample(features, limit, seed)
     was_training = model.training
     model.eval()
     rows = [{k: v for k, v in f.items() if k != "labels"} for f in features]
@@ -56,7 +69,7 @@ def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, l
     if len(fit.classes_) == 2:  # one logit w·x + b: the same softmax as logits (-(w·x + b) / 2, (w·x + b) / 2)
         weight, bias = torch.cat([-weight, weight]) / 2, torch.cat([-bias, bias]) / 2
     head.weight.zero_()
-    head.bias.fill_(-1e4)  # a class absent from the training rows is never predicted
+    head.bias.fill_(float(bias.min()))  # an output no training row has: as unlikely as the rarest class
     classes = torch.tensor(fit.classes_)
     head.weight[classes] = weight
     head.bias[classes] = bias
