@@ -119,7 +119,6 @@ def test_evaluation_texts_are_not_cut_to_the_training_length(tmp_path, tiny_bert
     from transformers import AutoTokenizer
 
     from tamellm.data import load_splits
-    from tamellm.train.run import _features
     from tamellm.train.task_adapters import ADAPTERS
 
     (tmp_path / "train.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 4, encoding="utf-8")
@@ -128,7 +127,7 @@ def test_evaluation_texts_are_not_cut_to_the_training_length(tmp_path, tiny_bert
     splits = load_splits(tmp_path / "train.csv", None, tmp_path / "test.csv", val_size=0.25)
     adapter = ADAPTERS["classify"](splits, {"class_weights": "none"})
     tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
-    features = _features(adapter, tokenizer, 8, 128)
+    features = adapter.features(tokenizer, 8, 128)
     assert max(len(f["input_ids"]) for f in features["train"]) <= 8
     assert len(features["test"][0]["input_ids"]) == len(tokenizer(long)["input_ids"]) > 8
 

@@ -88,24 +88,10 @@ def _length_cap(model: torch.nn.Module) -> int:
     return min(512, int(limit))
 
 
-def _max_length(adapter: Any, tokenizer: Any, model: torch.nn.Module, wanted: int | None) -> int:
+def _max_length(adapter: Any, tokenizer: Any, cap: int, wanted: int | None) -> int:
     from tamellm.data import choose_max_length
 
-    cap = _length_cap(model)
     return min(int(wanted), cap) if wanted else choose_max_length(adapter.token_lengths(tokenizer), cap=cap)
-
-
-def _features(adapter: Any, tokenizer: Any, max_length: int, cap: int) -> dict[str, list[dict]]:
-    """Training rows truncated at ``max_length``; validation and test at the model's limit, as predict reads them.
-
-    The chosen length bounds training cost; truncating evaluation texts too would score the
-    model on less than it sees in use (few-shot data of short phrases picked 32 tokens and
-    cut the longer test sentences).
-    """
-    features = adapter.features(tokenizer, max_length)
-    if cap > max_length and any(name != "train" for name in features):
-        features = {**adapter.features(tokenizer, cap), "train": features["train"]}
-    return features
 
 
 def train_model(config: TamellmConfig, splits: Any = None, run_dir: Path | None = None, params: dict | None = None,
@@ -139,11 +125,13 @@ def train_model(config: TamellmConfig, splits: Any = None, run_dir: Path | None 
     strategy = STRATEGIES[merged["strategy"]]({**merged, "seed": config.seed})
     model = adapter.build_model(base, sentence_pooling=strategy.sentence_pooling)
     adapter.prepare_tokenizer(tokenizer, model)
-    merged["max_length"] = _max_length(adapter, tokenizer, model, merged["max_length"])
+    cap = _length_cap(model)
+    merged["max_length"] = _max_length(adapter, tokenizer, cap, merged["max_length"])
     adapter.tokenizer, adapter.max_length = tokenizer, merged["max_length"]
     seed_everything(config.seed)
     model = strategy.apply(model, adapter)
-    features = _features(adapter, tokenizer, merged["max_length"], _length_cap(model))
+    # Validation and test at the model's limit, as predict reads them (short few-shot phrases chose 32 tokens).
+    features = adapter.features(tokenizer, merged["max_length"], cap)
     if dist.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")

@@ -69,7 +69,7 @@ class FewShot(Strategy):
         if biggest > MAX_PER_CLASS:
             logger.warning("few-shot is meant for <= %d examples per class (found %d): consider full or lora",
                            MAX_PER_CLASS, biggest)
-        features = adapter.features(adapter.tokenizer, adapter.max_length)["train"]
+        features = adapter.split_features(adapter.tokenizer, "train", adapter.max_length)
         pad_id = adapter.tokenizer.pad_token_id or 0
         encoder = model.base_model
         optimizer = torch.optim.AdamW(encoder.parameters(), lr=CONTRASTIVE_LR)

@@ -28,6 +28,6 @@ class HeadOnly(Strategy):
         for name, param in model.base_model.named_parameters():
             param.requires_grad_("pooler" in name)
         if adapter.task == "classify" and not getattr(adapter, "multi_label", False):
-            features = adapter.features(adapter.tokenizer, adapter.max_length)["train"]
+            features = adapter.split_features(adapter.tokenizer, "train", adapter.max_length)
             fit_linear_head(model, features, adapter.tokenizer.pad_token_id or 0, seed=int(self.params.get("seed", 0)))
         return model

@@ -51,8 +51,23 @@ class TaskAdapter:
         """Token counts of the training examples (special tokens included)."""
         raise NotImplementedError
 
-    def features(self, tokenizer: Any, max_length: int) -> dict[str, list[dict]]:
-        """Per split, one dict per example: input_ids, attention_mask, labels (lists or numbers)."""
+    def features(self, tokenizer: Any, max_length: int, eval_max_length: int | None = None) -> dict[str, list[dict]]:
+        """Per split, one dict per example: input_ids, attention_mask, labels (lists or numbers).
+
+        Training rows are cut at ``max_length``; validation and test at ``eval_max_length``
+        (default the same): the chosen length bounds training cost, and evaluation should read
+        texts as ``predict`` does, at the model's limit.
+        """
+        return {name: self.split_features(tokenizer, name, max_length if name == "train"
+                                          else eval_max_length or max_length)
+                for name in self.split_names()}
+
+    def split_names(self) -> list[str]:
+        """The splits this adapter holds (train, and validation / test when given)."""
+        raise NotImplementedError
+
+    def split_features(self, tokenizer: Any, split: str, max_length: int) -> list[dict]:
+        """The features of one split (see ``features``)."""
         raise NotImplementedError
 
     def build_model(self, base: Path, sentence_pooling: bool = False) -> torch.nn.Module:

@@ -62,14 +62,14 @@ class ClassificationAdapter(TaskAdapter):
     def _target(self, label: Any) -> Any:
         return self.label_map.multi_hot(label) if self.multi_label else self.label_map.encode(label)
 
-    def features(self, tokenizer: Any, max_length: int) -> dict[str, list[dict]]:
-        out = {}
-        for name, texts in self.texts.items():
-            encoded = tokenizer(texts, truncation=True, max_length=max_length)
-            keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded]
-            out[name] = [{**{k: encoded[k][i] for k in keys}, "labels": self._target(label)}
-                         for i, label in enumerate(self.labels[name])]
-        return out
+    def split_names(self) -> list[str]:
+        return list(self.texts)
+
+    def split_features(self, tokenizer: Any, split: str, max_length: int) -> list[dict]:
+        encoded = tokenizer(self.texts[split], truncation=True, max_length=max_length)
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded]
+        return [{**{k: encoded[k][i] for k in keys}, "labels": self._target(label)}
+                for i, label in enumerate(self.labels[split])]
 
     def build_model(self, base: Path, sentence_pooling: bool = False) -> torch.nn.Module:
         """A mean-pooling classifier when the strategy reads sentence embeddings of a mean-pooled

@@ -67,9 +67,11 @@ class InstructionAdapter(TaskAdapter):
     def token_lengths(self, tokenizer: Any) -> list[int]:
         return [len(self._encode(tokenizer, p, r, None)["input_ids"]) for p, r in self.pairs["train"]]
 
-    def features(self, tokenizer: Any, max_length: int) -> dict[str, list[dict]]:
-        return {name: [self._encode(tokenizer, p, r, max_length) for p, r in pairs]
-                for name, pairs in self.pairs.items()}
+    def split_names(self) -> list[str]:
+        return list(self.pairs)
+
+    def split_features(self, tokenizer: Any, split: str, max_length: int) -> list[dict]:
+        return [self._encode(tokenizer, p, r, max_length) for p, r in self.pairs[split]]
 
     @torch.no_grad()
     def evaluate(self, model: torch.nn.Module, batches: Iterable[dict]) -> dict:

@@ -62,23 +62,24 @@ class TokenClassificationAdapter(TaskAdapter):
         words = self.sentences["train"][0]
         return [len(ids) for ids in tokenizer(words, is_split_into_words=True)["input_ids"]]
 
-    def features(self, tokenizer: Any, max_length: int) -> dict[str, list[dict]]:
+    def split_names(self) -> list[str]:
+        return list(self.sentences)
+
+    def split_features(self, tokenizer: Any, split: str, max_length: int) -> list[dict]:
         if not getattr(tokenizer, "is_fast", False):
             raise DataError("NER training needs a fast tokenizer (word ids)", "use a model with tokenizer.json")
-        out = {}
-        for name, (words, tags) in self.sentences.items():
-            encoded = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
-            rows = []
-            for i, sentence_tags in enumerate(tags):
-                labels, previous = [], None
-                for word in encoded.word_ids(i):
-                    tag = sentence_tags[word] if word is not None and word != previous else None
-                    labels.append(self.label_map.encode(tag) if tag in self.label_map else IGNORE_INDEX)
-                    previous = word
-                keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded]
-                rows.append({**{k: encoded[k][i] for k in keys}, "labels": labels})
-            out[name] = rows
-        return out
+        words, tags = self.sentences[split]
+        encoded = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
+        rows = []
+        for i, sentence_tags in enumerate(tags):
+            labels, previous = [], None
+            for word in encoded.word_ids(i):
+                tag = sentence_tags[word] if word is not None and word != previous else None
+                labels.append(self.label_map.encode(tag) if tag in self.label_map else IGNORE_INDEX)
+                previous = word
+            keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in encoded]
+            rows.append({**{k: encoded[k][i] for k in keys}, "labels": labels})
+        return rows
 
     def model_kwargs(self) -> dict:
         names = self.label_map.names
