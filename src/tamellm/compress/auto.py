@@ -28,6 +28,7 @@ from tamellm.compress.base import (
     staged_folder,
     write_manifest,
 )
+from tamellm.compress.folders import check_compressible
 from tamellm.compress.measure import Measurement, measure_folder, read_labelled
 from tamellm.errors import InputError
 from tamellm.models.resolve import resolve
@@ -129,6 +130,7 @@ def auto_compress(
                          "classifiers", "pass a fine-tuned classifier folder (task classify)")
     source = resolved.path.resolve()
     plan = parse_plan(methods)
+    check_compressible(resolved, sorted({step for chain in plan for step in chain}, key=list(COMPRESSORS).index))
     out = _output_for(source, output, resolved.name)
     labels = _labels_of(source)
     texts, ids = read_labelled(data, labels, text_column, label_column)

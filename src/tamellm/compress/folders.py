@@ -7,19 +7,35 @@ from pathlib import Path
 from tamellm.compress.base import CompressionError, read_manifest, write_manifest
 from tamellm.models.compressed_loader import KIND, save_compressed
 from tamellm.models.loaders import LOADERS, LoadedModel, quiet_transformers
-from tamellm.models.resolve import resolve
+from tamellm.models.resolve import ResolvedModel, resolve
 
 TORCH_KINDS = ("transformers", "encoder", KIND)
+# Why a folder of another kind has no compression method, and what to do instead.
+NOT_COMPRESSIBLE = {
+    "peft": ("its trained virtual tokens live outside the base model's weights, which every method "
+             "(quantization, ONNX export, pruning, low-rank, distillation) rewrites",
+             "re-train with --strategy lora or full (saved merged into the weights) and compress that folder"),
+    "onnx": ("it is already an ONNX Runtime export; the methods work on the PyTorch weights",
+             "compress the PyTorch model folder it was exported from"),
+}
+
+
+def check_compressible(resolved: ResolvedModel, methods: list[str]) -> None:
+    """Raise CompressionError, naming why and what to do, when no method can work on ``resolved``'s kind."""
+    if resolved.kind in TORCH_KINDS:
+        return
+    manifest = resolved.info.manifest if resolved.info else {}
+    what = f"a {manifest['strategy']} model" if manifest.get("strategy") else f"a {resolved.kind} model"
+    why, hint = NOT_COMPRESSIBLE.get(resolved.kind, (
+        "the methods work on PyTorch (transformers) model folders", f"kinds accepted: {', '.join(TORCH_KINDS)}"))
+    raise CompressionError(f"Model '{resolved.name}' is {what} (kind {resolved.kind}) and cannot be compressed: "
+                           f"{why}; methods that apply: none of {', '.join(methods)}", hint)
 
 
 def load_source(source: Path, method: str) -> tuple[LoadedModel, list[dict]]:
     """Load a fresh (uncached, so safe to change) torch copy of ``source`` and its transform recipe."""
     resolved = resolve(source)
-    if resolved.kind not in TORCH_KINDS:
-        raise CompressionError(
-            f"Method '{method}' cannot compress model '{resolved.name}': it is a {resolved.kind} model",
-            f"it works on PyTorch (transformers) model folders; kinds accepted: {', '.join(TORCH_KINDS)}",
-        )
+    check_compressible(resolved, [method])
     quiet_transformers()
     loaded = LOADERS[resolved.kind](resolved)
     transforms = read_manifest(resolved.path).get("compress", {}).get("transforms", [])

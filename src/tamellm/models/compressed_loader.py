@@ -236,8 +236,9 @@ def load_compressed(resolved):
     """The LOADERS entry for kind "compressed": rebuild the model, load the source's tokenizer."""
     from transformers import AutoTokenizer
 
-    from tamellm.models.loaders import LoadedModel
+    from tamellm.models.loaders import LoadedModel, prepare_transformers
 
+    prepare_transformers()
     folder = Path(resolved.path)
     manifest = resolved.info.manifest if resolved.info else {}
     if not (folder / WEIGHTS).exists():

@@ -7,6 +7,7 @@ because unpickling a file a user hands in can run arbitrary code.
 
 from __future__ import annotations
 
+import importlib
 import json
 import struct
 from dataclasses import dataclass, field
@@ -26,6 +27,13 @@ ARCHITECTURE_TASKS = {
     "ForQuestionAnswering": "qa",
     "ForConditionalGeneration": "summarize",
 }
+
+
+# Architectures tamellm defines itself: config.json's model_type -> the module whose
+# ``ensure_registered()`` teaches transformers' Auto classes that type. Reading a folder of
+# such a type registers it, so every path that loads the folder (any command, any process)
+# finds the class without depending on some earlier import.
+CUSTOM_ARCHITECTURES = {"tamellm-mean-pooling-bert": "tamellm.models.mean_pooling"}
 
 
 @dataclass
@@ -72,6 +80,19 @@ def check_safetensors(path: Path) -> None:
         ) from None
 
 
+def register_architecture(model_type: str | None) -> None:
+    """Register tamellm's own architecture ``model_type`` with transformers (no-op for any other type; idempotent)."""
+    module = CUSTOM_ARCHITECTURES.get(model_type or "")
+    if module:
+        importlib.import_module(module).ensure_registered()
+
+
+def register_architectures() -> None:
+    """Register every architecture tamellm defines (idempotent), before transformers reads a folder."""
+    for model_type in CUSTOM_ARCHITECTURES:
+        register_architecture(model_type)
+
+
 def task_from_config(config: dict) -> str:
     """The task a transformers config.json serves, from its architecture name."""
     for arch in config.get("architectures") or []:
@@ -105,12 +126,15 @@ def inspect_folder(path: Path) -> FolderInfo:
                 "a transformers model folder needs config.json next to its *.safetensors",
             )
         config = read_json(path / "config.json")
+        register_architecture(config.get("model_type"))
         for weight in safetensors:
             check_safetensors(weight)
         kind = manifest.get("kind", "encoder" if task_from_config(config) == "embed" else "transformers")
         return FolderInfo(path, kind, manifest.get("task", task_from_config(config)), manifest, safetensors)
     if ".onnx" in by_suffix:
         weights = sorted(p for p in files if p.suffix == ".onnx")
+        if (path / "config.json").exists():  # labels and architecture, read with AutoConfig by the loader
+            register_architecture(read_json(path / "config.json").get("model_type"))
         return FolderInfo(path, "onnx", manifest.get("task", "classify"), manifest, weights)
     pickles = sorted(p.name for p in files if p.suffix in PICKLE_SUFFIXES)
     if pickles:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tamellm.errors import MissingExtraError, ModelFormatError
+from tamellm.models.folder import register_architectures
 from tamellm.models.resolve import ResolvedModel
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,17 @@ def quiet_transformers() -> None:
     transformers.utils.logging.disable_progress_bar()
 
 
+def prepare_transformers() -> None:
+    """Call before transformers reads a folder: quiet its logs, register tamellm's own architectures.
+
+    Every loader of a transformers-readable kind calls it itself, so a loader called
+    directly (compress, measure, the ONNX twin) reads a mean-pooling folder as well as
+    ``load_weights`` does, in any process.
+    """
+    quiet_transformers()
+    register_architectures()
+
+
 def _transformers_class(task: str):
     import transformers
 
@@ -51,6 +63,7 @@ def _transformers_class(task: str):
 def _load_transformers(resolved: ResolvedModel) -> LoadedModel:
     from transformers import AutoTokenizer
 
+    prepare_transformers()
     folder = resolved.path
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -129,8 +142,7 @@ def load_weights(resolved: ResolvedModel) -> LoadedModel:
                 )
             log.info("Loading %s (%s) from %s", resolved.name, resolved.kind, resolved.path)
             if resolved.kind not in ("spacy", "whisper"):
-                quiet_transformers()
-                importlib.import_module("tamellm.models.mean_pooling").ensure_registered()
+                prepare_transformers()
             _CACHE[key] = loader(resolved)
         return _CACHE[key]
 

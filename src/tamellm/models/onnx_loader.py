@@ -68,8 +68,9 @@ def load_onnx(resolved):
     """The LOADERS entry for kind "onnx"."""
     from transformers import AutoConfig, AutoTokenizer
 
-    from tamellm.models.loaders import LoadedModel
+    from tamellm.models.loaders import LoadedModel, prepare_transformers
 
+    prepare_transformers()
     folder = Path(resolved.path)
     path = folder / ONNX_FILE
     if not path.exists():

@@ -47,6 +47,41 @@ def _results_table(metrics: dict) -> str:
     return "\n".join(rows)
 
 
+# Files of a base model folder that an adapter folder needs to rebuild the frozen base.
+BASE_FILES = ("config.json", "generation_config.json", "*.safetensors", "*.safetensors.index.json")
+
+
+def portable_base(manifest: dict, folder: Path) -> dict:
+    """The manifest of an adapter (kind "peft") folder, made loadable wherever the folder goes.
+
+    A catalog base is recorded by name only and resolved where the folder is loaded; any
+    other base (a local folder, a converted GGUF in the cache) is copied into ``base/`` and
+    recorded by that relative path, so no load depends on the creator's absolute paths.
+    The weights of ``folder`` must already be written.
+    """
+    from tamellm.models.catalog import CATALOG
+    from tamellm.models.peft_loader import BASE_DIR
+
+    manifest = dict(manifest)
+    source = manifest.pop("base_model_path", None)
+    name = manifest.get("base_model")
+    if name in CATALOG or not source:
+        recorded = name
+    else:
+        target = folder / BASE_DIR
+        target.mkdir()
+        for pattern in BASE_FILES:
+            for path in Path(source).glob(pattern):
+                shutil.copy2(path, target / path.name)
+        manifest["base_model_path"] = recorded = BASE_DIR
+    adapter_config = folder / "adapter_config.json"
+    if adapter_config.is_file() and recorded:  # peft writes the creator's absolute path there too
+        config = json.loads(adapter_config.read_text(encoding="utf-8"))
+        config["base_model_name_or_path"] = str(recorded)
+        adapter_config.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    return manifest
+
+
 def save_model_folder(model: torch.nn.Module, tokenizer: Any, folder: Path, manifest: dict, metrics: dict,
                       params: dict) -> Path:
     """Write the model folder through ``folder``.tmp and rename it, so a kill never leaves half a folder."""
@@ -57,6 +92,10 @@ def save_model_folder(model: torch.nn.Module, tokenizer: Any, folder: Path, mani
     if hasattr(model, "get_base_model"):  # a peft adapter folder: keep the base config (labels) beside it
         model.get_base_model().config.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp)
+    if manifest.get("kind") == "peft":
+        manifest = portable_base(manifest, tmp)
+    else:  # the weights are all in the folder: the base's location on this machine is of no use elsewhere
+        manifest = {k: v for k, v in manifest.items() if k != "base_model_path"}
     manifest = {**manifest, "created": datetime.now(UTC).isoformat(timespec="seconds")}
     (tmp / "tamellm.json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     card = CARD.format(name=folder.parent.name, task=manifest.get("task"), base_model=manifest.get("base_model"),
