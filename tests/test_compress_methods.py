@@ -198,7 +198,7 @@ def test_distillation_needs_training_texts(tiny_classifier_dir, tmp_path):
 
 
 def test_unknown_method_lists_the_known_ones():
-    with pytest.raises(InputError, match="known methods: .*dynamic-int8"):
+    with pytest.raises(InputError, match="accepted: .*dynamic-int8"):
         get_compressor("dynamic-int9")
 
 

@@ -14,8 +14,8 @@ TEXTS = ["what a lovely day", "this is terrible", "ok", "the plot was slow but t
 
 
 def test_onnxruntime_twin_predicts_like_the_torch_model_under_the_same_name(tiny_classifier_dir):
-    from tamellm.compress.onnx_twin import twin_folder
     from tamellm.models import resolve
+    from tamellm.tasks.onnx_twin import twin_folder
 
     torch_model = tamellm.load(tiny_classifier_dir)
     twin = tamellm.load(tiny_classifier_dir, backend="onnxruntime")
@@ -61,8 +61,8 @@ def test_token_capped_batches_keep_long_texts_apart():
 
 def test_default_backend_serves_classifiers_on_onnxruntime_and_falls_back_when_export_fails(
         tiny_classifier_dir, monkeypatch):
-    from tamellm.compress import onnx_twin
     from tamellm.compress.base import CompressionError
+    from tamellm.tasks import clear_cache, onnx_twin
 
     def kind(app) -> str:
         (served,) = app.state.tamellm.pool.models.values()
@@ -77,6 +77,7 @@ def test_default_backend_serves_classifiers_on_onnxruntime_and_falls_back_when_e
         raise CompressionError("The ONNX export of tiny does not match it")
 
     monkeypatch.setattr(onnx_twin, "ensure_twin", broken)
+    clear_cache()  # the twin loaded above is reused by default; load it anew to meet the broken export
     with TestClient(tamellm.create_app([str(tiny_classifier_dir)])) as client:
         assert kind(client.app) == "transformers"  # auto: a warning, then transformers
         assert client.post("/v1/classify", json={"input": "fine"}).status_code == 200

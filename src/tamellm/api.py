@@ -1,4 +1,4 @@
-"""The public API: one-line functions and ``load``. The CLI and the server call only this.
+"""The public API: one-line functions and ``load``. The CLI, the web page and the applications call only this.
 
     >>> import tamellm
     >>> tamellm.classify("great phone", labels=["positive", "negative"]).label
@@ -12,63 +12,19 @@ from __future__ import annotations
 
 import os
 import platform
-import threading
 from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from tamellm.errors import InputError
-from tamellm.models import CATALOG, default_model, load_weights, resolve
+from tamellm.models import CATALOG
 from tamellm.paths import folder_size, home
 from tamellm.results import Classification, Embeddings, EntityResult, Generation, Transcription
-from tamellm.tasks import TaskModel, task_class
+from tamellm.tasks import load, load_for_explanation, load_for_task
 
 Texts = str | Iterable[str]
-_MODELS: dict[tuple[str, str], TaskModel] = {}
-_LOCK = threading.Lock()
-# The tasks a model folder can serve besides its own: an encoder (or a fine-tuned
-# encoder) embeds and classifies zero-shot through its base model.
-_ENCODER_TASKS = {"embed", "zero-shot-classification"}
-COMPATIBLE_TASKS = {
-    "embed": _ENCODER_TASKS,
-    "classify": {"classify"} | _ENCODER_TASKS,
-    "ner": {"ner"} | _ENCODER_TASKS,
-}
-
-
-def load(
-    model: str | os.PathLike, task: str | None = None, allow_network: bool | None = None, backend: str | None = None
-) -> TaskModel:
-    """Load a model by catalog name or folder; its task is read from the folder.
-
-    ``task`` overrides it (e.g. ``"zero-shot-classification"`` on an encoder). The
-    returned object's ``predict(...)`` runs the task. Loaded models are reused.
-    ``backend="llama.cpp"`` (or env TAMELLM_GENERATION_BACKEND) runs a GGUF chat model with llama.cpp;
-    ``backend="onnxruntime"`` runs a fine-tuned classifier's weights on ONNX Runtime (exported once, cached).
-    """
-    resolved = resolve(model, allow_network=allow_network)
-    task = task or resolved.task
-    if backend or os.environ.get("TAMELLM_GENERATION_BACKEND"):
-        from tamellm.models.backends import load_backend
-
-        fast = load_backend(resolved, task, backend)
-        if fast is not None:
-            return fast
-    cls = task_class(task, resolved.kind)
-    serves = COMPATIBLE_TASKS.get(resolved.task, {resolved.task})
-    if task not in serves:
-        raise InputError(f"Model '{resolved.name}' (task '{resolved.task}') cannot serve task '{task}'",
-                         f"it serves: {', '.join(sorted(serves))}")
-    key = (str(resolved.path), task)
-    with _LOCK:
-        if key not in _MODELS:
-            _MODELS[key] = cls(load_weights(resolved))
-        return _MODELS[key]
-
-
-def _for_task(task: str, model: str | os.PathLike | None) -> TaskModel:
-    return load(model or default_model(task).name, task=task)
+_for_task = load_for_task
 
 
 def generate(
@@ -185,23 +141,7 @@ def doctor() -> dict:
     }
 
 
-# ---------------------------------------------------------------------------
-# Explanations (issue 4): attributions, faithfulness, global view. Thin shells over tamellm.explain.
-# ---------------------------------------------------------------------------
-
-
-def _explain_model(model: Any, labels: Any = None, task: str | None = None) -> TaskModel:
-    """The task model to explain: a loaded TaskModel, a name/folder, or zero-shot minilm when labels are given."""
-    if isinstance(model, TaskModel):
-        return model
-    if model is None:
-        if labels is None:
-            raise InputError("explain needs a model (or candidate labels for zero-shot)",
-                             "pass model='path/to/classifier', or labels=['positive', 'negative']")
-        return _for_task("zero-shot-classification", None)
-    if task is None and labels is not None and resolve(model).task in ("embed", "classify"):
-        task = "zero-shot-classification" if resolve(model).task == "embed" else None
-    return load(model, task=task)
+# --- explanations: attributions, faithfulness, global view -----------------------------------
 
 
 def explain(
@@ -223,7 +163,7 @@ def explain(
     """
     from tamellm.explain import explain as run_explain
 
-    loaded = _explain_model(model, labels, task)
+    loaded = load_for_explanation(model, labels, task)
     if labels is not None:
         options["labels"] = labels
     if isinstance(text, str):
@@ -249,7 +189,7 @@ def compare_explainers(
     from tamellm.explain.datasets import read_texts
     from tamellm.explain.faithfulness import compare_methods
 
-    loaded = _explain_model(model, labels)
+    loaded = load_for_explanation(model, labels)
     texts = read_texts(data, column, limit, seed)
     extra = {"labels": labels} if labels is not None else {}
     return [r.to_dict() for r in compare_methods(loaded, texts, methods, **extra)]
@@ -270,12 +210,12 @@ def global_explanation(
     from tamellm.explain.datasets import read_texts
     from tamellm.explain.global_view import global_explanation as run_global
 
-    loaded = _explain_model(model, labels)
+    loaded = load_for_explanation(model, labels)
     texts = read_texts(data, column, limit, seed)
     return run_global(loaded, texts, method, top_k, max_explained, labels, seed)
 
 
-# --- compression (issue 5) ------------------------------------------------------------------
+# --- compression ----------------------------------------------------------------------------
 
 
 def compress(
@@ -301,7 +241,7 @@ def compress(
                          **options)
 
 
-# --- HTTP service (issue 6) -----------------------------------------------------------------
+# --- HTTP service ---------------------------------------------------------------------------
 
 
 def create_app(models: list[str], **settings: Any) -> Any:
@@ -323,7 +263,7 @@ def serve(models: list[str], host: str = "127.0.0.1", port: int = 8000, workers:
     run(list(models), host=host, port=port, workers=workers, api_key_file=api_key_file, **settings)
 
 
-# --- tuning, evaluation, prediction, runs (issue 3) -----------------------------------------
+# --- tuning, evaluation, prediction, runs -----------------------------------------------
 
 
 def tune(
@@ -399,7 +339,7 @@ def report(run_dir: str | os.PathLike, output: str | os.PathLike | None = None,
     return write_report(run_dir, output, explain_texts)
 
 
-# --- Training (train engineer): a thin shell over tamellm.train.run.train_model ---------------------------
+# --- training: a thin shell over tamellm.train.run.train_model -----------------------------------------------
 
 
 def train(data: str | os.PathLike | None = None, config: Any = None, run_dir: str | os.PathLike | None = None,

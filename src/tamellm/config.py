@@ -14,8 +14,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tamellm.errors import ConfigError, did_you_mean
+from tamellm.tasks import trainable_tasks
 
-TASK_NAMES = ("classify", "ner", "generate")
+TASK_NAMES = tuple(trainable_tasks())  # from the task registry: every task with a training adapter
 STRATEGIES = ("auto", "full", "lora", "prompt-tuning", "prefix-tuning", "head-only", "few-shot")
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 
@@ -120,7 +121,7 @@ class ServeConfig(Section):
 class TamellmConfig(Section):
     """A whole tamellm job: what to train or serve, on which data, with which knobs."""
 
-    task: Literal[TASK_NAMES] = Field("classify", description="classify | ner | generate")
+    task: Literal[TASK_NAMES] = Field("classify", description=" | ".join(TASK_NAMES))
     model: str = Field("minilm-l6", description="catalog name or model folder to start from")
     seed: int = Field(0, ge=0, description="seed for every random choice")
     output: Path = Field(Path("runs"), description="folder where runs are written")

@@ -31,6 +31,10 @@ class InputError(TamellmError):
     exit_code = 2
 
 
+class CompressionError(InputError):
+    """A model/method pair that cannot work (names the model, the method and why)."""
+
+
 class DataError(TamellmError):
     """A data file that cannot be read or does not have what is needed."""
 

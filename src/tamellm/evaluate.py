@@ -1,9 +1,10 @@
 """Evaluate a model on a labelled file, and write its predictions to a CSV.
 
-One evaluator per task in ``EVALUATORS`` (a registry: adding a task's evaluation is
-adding a function): classification (accuracy, macro-F1, per-class report, confusion
-matrix), NER (seqeval entity F1 on CoNLL / JSONL files), generation (ROUGE-L against
-reference answers, and perplexity of the references).
+Evaluators live in ``EVALUATORS`` (a registry); a task's ``TaskSpec.evaluator`` names
+the one it uses, so adding a task's evaluation is adding a function: classification
+(accuracy, macro-F1, per-class report, confusion matrix), NER (seqeval entity F1 on
+CoNLL / JSONL files), generation (ROUGE-L against reference answers, and perplexity of
+the references).
 """
 
 from __future__ import annotations
@@ -18,35 +19,21 @@ from typing import Any
 
 import pandas as pd
 
+from tamellm.data.schemas import DATA_SCHEMAS, prompt_response_columns
 from tamellm.errors import DataError, InputError
-from tamellm.metrics import PRIMARY_METRIC, classification_metrics, generation_metrics, ner_metrics
+from tamellm.metrics import classification_metrics, generation_metrics, ner_metrics
+from tamellm.registry import Registry
+from tamellm.tasks import TASKS, TaskModel, load, task_spec
 
 logger = logging.getLogger(__name__)
 
 Evaluator = Callable[..., dict]
-EVALUATORS: dict[str, Evaluator] = {}
-PROMPT_NAMES = ("prompt", "question", "instruction", "input", "query", "text")
-RESPONSE_NAMES = ("response", "answer", "output", "completion", "target", "reply")
+EVALUATORS: Registry[Evaluator] = Registry("evaluators", "evaluator")
+evaluator = EVALUATORS.register
 
 
-def evaluator(task: str) -> Callable[[Evaluator], Evaluator]:
-    """Decorator: register the evaluation of ``task``."""
-
-    def add(fn: Evaluator) -> Evaluator:
-        EVALUATORS[task] = fn
-        return fn
-
-    return add
-
-
-def _model(model: Any) -> Any:
-    from tamellm.tasks import TaskModel
-
-    if isinstance(model, TaskModel):
-        return model
-    from tamellm.api import load
-
-    return load(model)
+def _model(model: Any) -> TaskModel:
+    return model if isinstance(model, TaskModel) else load(model)
 
 
 def _table(data: str | os.PathLike | pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -94,15 +81,17 @@ def evaluate(
     """
     loaded = _model(model)
     task = loaded.task
-    if task not in EVALUATORS:
-        raise InputError(f"cannot evaluate a '{task}' model", f"evaluation exists for: {', '.join(EVALUATORS)}")
+    spec = task_spec(task)
+    if spec.evaluator is None:
+        evaluable = [n for n in EVALUATORS if n]
+        raise InputError(f"cannot evaluate a '{task}' model", f"evaluation exists for: {', '.join(evaluable)}")
     if limit is not None and limit < 1:
         raise InputError(f"limit must be at least 1, got {limit}")
-    result = EVALUATORS[task](loaded, data, text_column=text_column, label_column=label_column, limit=limit,
-                              **options)
-    key = "classify-multi-label" if result.get("multi_label") else task
+    result = EVALUATORS[spec.evaluator](loaded, data, text_column=text_column, label_column=label_column,
+                                        limit=limit, **options)
+    metric = spec.metric(bool(result.get("multi_label"))) if spec.primary_metric else None
     result.update(task=task, model=loaded.name, data=str(data) if not isinstance(data, pd.DataFrame) else None,
-                  primary_metric=PRIMARY_METRIC.get(key, ("", ""))[0] or None)
+                  primary_metric=metric[0] if metric else None)
     return result
 
 
@@ -170,25 +159,6 @@ def _evaluate_ner(loaded: Any, data: Any, text_column: str | None, label_column:
     return metrics
 
 
-def _generation_columns(frame: pd.DataFrame, prompt: str | None, response: str | None, source: str) -> tuple:
-    from tamellm.data import require_column
-
-    lower = {str(c).lower(): c for c in frame.columns}
-
-    def pick(given: str | None, names: tuple[str, ...], role: str, avoid: str | None) -> str:
-        if given is not None:
-            require_column(frame, given, role, source)
-            return given
-        for name in names:
-            if name in lower and lower[name] != avoid:
-                return lower[name]
-        raise DataError(f"{source}: no {role} column found among {list(map(str, frame.columns))}",
-                        f"name one of {', '.join(names)}, or pass --{'text' if role == 'prompt' else 'label'}-column")
-
-    prompt_col = pick(prompt, PROMPT_NAMES, "prompt", None)
-    return prompt_col, pick(response, RESPONSE_NAMES, "response", prompt_col)
-
-
 def perplexity(loaded: Any, prompts: list[str], responses: list[str]) -> float:
     """exp(mean token loss) of each reference response given its prompt (the chat template when there is one)."""
     import torch
@@ -217,7 +187,7 @@ def perplexity(loaded: Any, prompts: list[str], responses: list[str]) -> float:
 def _evaluate_generation(loaded: Any, data: Any, text_column: str | None, label_column: str | None,
                          limit: int | None, max_new_tokens: int = 64) -> dict:
     frame, source = _table(data)
-    prompt_col, response_col = _generation_columns(frame, text_column, label_column, source)
+    prompt_col, response_col = prompt_response_columns(frame, text_column, label_column, source)
     frame = _limit(frame, limit)
     prompts, references = _texts(frame, prompt_col, source), _texts(frame, response_col, source)
     outputs = loaded.predict(prompts, max_new_tokens=max_new_tokens)
@@ -233,61 +203,43 @@ def predict_file(
     data: str | os.PathLike | pd.DataFrame,
     output: str | os.PathLike,
     text_column: str | None = None,
-    batch_size: int = 64,
+    batch_size: int | None = None,
 ) -> dict:
-    """Classify every text of ``data`` and write ``output`` (CSV): text, label, score, one column per class.
+    """Predict every text of ``data`` and write ``output`` (CSV): the text, then the result's columns.
 
-    NER models write the entities as JSON in an ``entities`` column; generation models a
-    ``generated`` column. The file is written to a temporary name, then renamed.
+    A classifier writes label, score and one ``score_<label>`` column per class; NER the
+    entities as JSON in an ``entities`` column; generation a ``generated`` column (each
+    result's ``to_row()``). The file is written to a temporary name, then renamed.
     Returns {"output", "rows", "task", "labels"}.
     """
-    import json
-
     from tamellm.data import infer_columns
 
     loaded = _model(model)
     frame, source = _table(data)
     column = infer_columns(frame, text_column=text_column).text
     texts = _texts(frame, column, source)
-    if loaded.task == "classify":
-        rows = [{"text": p.text, "label": p.label, "score": p.score,
-                 **{f"score_{k}": p.scores[k] for k in loaded.labels}}
-                for p in loaded.predict(texts, batch_size=batch_size)]
-    elif loaded.task == "ner":
-        rows = [{"text": r.text, "entities": json.dumps([e.to_dict() for e in r.entities], ensure_ascii=False)}
-                for r in loaded.predict(texts, batch_size=batch_size)]
-    elif loaded.task == "generate":
-        outs = loaded.predict(texts)
-        rows = [{"text": t, "generated": g.text} for t, g in zip(texts, outs if isinstance(outs, list) else [outs],
-                                                                 strict=True)]
-    else:
-        raise InputError(f"cannot write predictions of a '{loaded.task}' model",
-                         "use a classify, ner or generate model")
+    results = loaded.predict(texts, **({"batch_size": batch_size} if batch_size else {}))
+    results = results if isinstance(results, list) else [results]
+    table = pd.DataFrame([{"text": t, **r.to_row()} for t, r in zip(texts, results, strict=True)])
+    labels = list(getattr(loaded, "labels", []) or [])
+    if labels:  # score columns in the model's label order, whatever each row's ranking
+        scores = [f"score_{k}" for k in labels if f"score_{k}" in table.columns]
+        table = table[[c for c in table.columns if c not in scores] + scores]
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=output.parent, suffix=".part", delete=False, newline="",
                                      encoding="utf-8") as handle:
-        pd.DataFrame(rows).to_csv(handle, index=False)
+        table.to_csv(handle, index=False)
     os.replace(handle.name, output)
-    logger.info("wrote %d predictions to %s", len(rows), output)
-    return {"output": str(output), "rows": len(rows), "task": loaded.task, "column": column,
-            "labels": list(getattr(loaded, "labels", []) or [])}
+    logger.info("wrote %d predictions to %s", len(table), output)
+    return {"output": str(output), "rows": len(table), "task": loaded.task, "column": column, "labels": labels}
 
 
 def describe_data(data: str | os.PathLike, task: str = "classify", text_column: str | None = None,
                   label_column: str | None = None) -> dict:
     """The columns a job on ``data`` uses and why: {text, label, reason_text, reason_label, notes}."""
-    if task == "ner":
-        from tamellm.data import read_ner
-
-        sentences = read_ner(data)
-        return {"notes": [f"{data}: {len(sentences)} sentences, {sum(len(s['tokens']) for s in sentences)} tokens"]}
-    frame, source = _table(data)
-    if task == "generate":
-        prompt, response = _generation_columns(frame, text_column, label_column, source)
-        return {"text": prompt, "label": response, "reason_text": "prompt column", "reason_label": "response column",
-                "notes": [f"{source}: {len(frame)} rows"]}
-    from tamellm.data import infer_columns
-
-    choice = infer_columns(frame, text_column, label_column)
-    return {**choice.to_dict(), "notes": [f"{source}: {len(frame)} rows"]}
+    spec = task_spec(task)
+    if spec.data_schema is None:
+        readable = [name for name, other in TASKS.items() if other.data_schema]
+        raise InputError(f"Task '{task}' reads no data file", f"tasks with data files: {', '.join(readable)}")
+    return DATA_SCHEMAS[spec.data_schema].describe(data, text_column, label_column)

@@ -1,19 +1,11 @@
 """Evaluation metrics for every task (scikit-learn and seqeval; ROUGE-L by hand).
 
-``PRIMARY_METRIC`` names, per task, the metric that early stopping, tuning and
-compression budgets watch, and whether higher is better.
+Which metric a task optimises is declared in its ``TaskSpec`` (``primary_metric``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-PRIMARY_METRIC: dict[str, tuple[str, str]] = {
-    "classify": ("accuracy", "max"),
-    "classify-multi-label": ("micro_f1", "max"),
-    "ner": ("f1", "max"),
-    "generate": ("loss", "min"),
-}
 
 
 def classification_metrics(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,6 +27,10 @@ class _Result:
         """A JSON-ready dict of this result."""
         return _plain(asdict(self))
 
+    def to_row(self) -> dict:
+        """Flat columns for a predictions file (beside the input text)."""
+        return {"result": json.dumps(self.to_dict(), ensure_ascii=False)}
+
 
 @dataclass
 class Classification(_Result):
@@ -40,6 +45,10 @@ class Classification(_Result):
     def score(self) -> float:
         """The score of the chosen label."""
         return self.scores[self.label]
+
+    def to_row(self) -> dict:
+        """label, score and one ``score_<label>`` column per label."""
+        return {"label": self.label, "score": self.score, **{f"score_{k}": v for k, v in self.scores.items()}}
 
 
 @dataclass
@@ -60,6 +69,10 @@ class EntityResult(_Result):
     text: str
     entities: list[Entity]
 
+    def to_row(self) -> dict:
+        """The entities as one JSON column."""
+        return {"entities": json.dumps([e.to_dict() for e in self.entities], ensure_ascii=False)}
+
 
 @dataclass
 class Generation(_Result):
@@ -75,6 +88,10 @@ class Generation(_Result):
     def tokens_per_second(self) -> float:
         """Decoding speed of this generation."""
         return self.new_tokens / self.seconds if self.seconds > 0 else 0.0
+
+    def to_row(self) -> dict:
+        """The generated text."""
+        return {"generated": self.text}
 
 
 @dataclass

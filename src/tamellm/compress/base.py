@@ -15,26 +15,22 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tamellm.errors import InputError, did_you_mean
+from tamellm.errors import CompressionError, InputError  # noqa: F401 - re-exported
+from tamellm.registry import Registry
 
 log = logging.getLogger(__name__)
 
-COMPRESSORS: dict[str, type[Compressor]] = {}
 MANIFEST = "tamellm.json"
 # Files of a transformers folder that a compressed folder keeps as they are.
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
                    "merges.txt", "vocab.json", "added_tokens.json", "sentencepiece.bpe.model", "spiece.model",
                    "chat_template.jinja")
-
-
-class CompressionError(InputError):
-    """A model/method pair that cannot work (names the model, the method and why)."""
 
 
 @dataclass
@@ -76,22 +72,12 @@ class Compressor:
         raise NotImplementedError
 
 
-def register_compressor(name: str) -> Callable[[type[Compressor]], type[Compressor]]:
-    """Class decorator: make a compressor available under ``name``."""
-
-    def wrap(cls: type[Compressor]) -> type[Compressor]:
-        cls.name = name
-        COMPRESSORS[name] = cls
-        return cls
-
-    return wrap
+COMPRESSORS: Registry[type[Compressor]] = Registry("compressors", "compression method", name_attr="name")
+register_compressor = COMPRESSORS.register
 
 
 def get_compressor(name: str, **params: Any) -> Compressor:
     """The compressor registered as ``name``, configured with ``params``."""
-    if name not in COMPRESSORS:
-        raise InputError(f"Unknown compression method '{name}'.{did_you_mean(name, COMPRESSORS)}",
-                         f"known methods: {', '.join(sorted(COMPRESSORS))}")
     return COMPRESSORS[name](**params)
 
 

@@ -66,13 +66,10 @@ def read_labelled(path: str | os.PathLike, label_names: list[str], text_column: 
 
 def load_task(folder: Path, task: str = "classify"):
     """A fresh (uncached) tamellm task model for ``folder``."""
-    from tamellm.models.loaders import LOADERS, quiet_transformers
     from tamellm.models.resolve import resolve
-    from tamellm.tasks import task_class
+    from tamellm.tasks import build_task_model
 
-    resolved = resolve(folder)
-    quiet_transformers()
-    return task_class(task, resolved.kind)(LOADERS[resolved.kind](resolved))
+    return build_task_model(resolve(folder), task, cached=False)
 
 
 def percentile(values: list[float], q: float) -> float:

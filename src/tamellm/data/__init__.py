@@ -18,10 +18,14 @@ from tamellm.data.lengths import choose_max_length
 from tamellm.data.ner import read_conll, read_ner, register_ner_reader, spans_to_iob2, tokenize
 from tamellm.data.readers import read_table, register_reader, row_numbers, supported_suffixes
 from tamellm.data.report import Issue, ValidationReport
+from tamellm.data.schemas import DATA_SCHEMAS, DataSchema, prompt_response_columns
 from tamellm.data.splits import Splits, load_splits, split
 from tamellm.data.validate import validate
 
 __all__ = [
+    "DATA_SCHEMAS",
+    "DataSchema",
+    "prompt_response_columns",
     "ColumnChoice",
     "Issue",
     "LabelMap",

@@ -34,6 +34,16 @@ rollout are no better than random here. 16 steps lose nothing against captum's 5
 one batch) took 3.9 s at 64 tokens in the same run.
 """
 
+from tamellm.explain import (  # noqa: F401 - each method module registers itself in EXPLAINERS
+    attention_rollout,
+    gradient_x_input,
+    integrated_gradients,
+    kernel_shap,
+    lime,
+    occlusion,
+    random_baseline,
+    targets,  # one module per task: each registers its Target builder in TARGETS
+)
 from tamellm.explain.base import EXPLAINERS, applicable_methods, get_explainer, method_names, register
 from tamellm.explain.core import DEFAULT_METHOD, explain, explain_target
 from tamellm.explain.results import Explanation, WordScore

@@ -4,8 +4,9 @@ A target wraps one input text and one task model as functions of tensors:
 ``forward_ids`` (token ids ``[B, T]`` -> scores ``[B, n_outputs]``, differentiable through
 the embedding layer, for gradient methods) and ``forward_presence`` (which words are
 kept, ``[B, n_words]`` of 0/1 -> scores, for perturbation methods and faithfulness).
-Each task builds its own target in its own module and registers it here by the name
-of its ``TaskModel`` class, so adding a task is adding a file.
+Each task builds its own target in its own module and registers it in ``TARGETS``; a
+``TaskModel`` class names the target it is explained by (``explain_target``), so adding
+a task is adding a file.
 """
 
 from __future__ import annotations
@@ -17,20 +18,11 @@ import torch
 
 from tamellm.errors import InputError
 from tamellm.explain.words import Word
+from tamellm.registry import Registry
 
-TARGETS: dict[str, Callable[..., Target]] = {}
+TARGETS: Registry[Callable[..., Target]] = Registry("explain_targets", "explanation target")
+register_target = TARGETS.register
 GRADIENTS, ATTENTION, PERTURB = "gradients", "attention", "perturbation"
-
-
-def register_target(*class_names: str) -> Callable:
-    """Decorator: build targets for task models of these class names."""
-
-    def wrap(builder: Callable[..., Target]) -> Callable[..., Target]:
-        for name in class_names:
-            TARGETS[name] = builder
-        return builder
-
-    return wrap
 
 
 @dataclass
@@ -138,12 +130,10 @@ def model_limit(model: torch.nn.Module, tokenizer, cap: int = 512) -> int:
 
 def build_target(task_model, text: str, **options) -> Target:
     """The target for ``text`` on ``task_model`` (a TaskModel from ``tamellm.load``)."""
-    from tamellm.explain import targets  # noqa: F401  (registers the task modules)
-
     if not isinstance(text, str) or not text.strip():
         raise InputError("No text to explain", "pass a non-empty string")
     name = type(task_model).__name__
-    builder = TARGETS.get(name)
+    builder = TARGETS.get(getattr(task_model, "explain_target", None) or "")
     if builder is None:
         hint = "explainable: text classification, zero-shot classification, NER, generation"
         if task_model.task == "embed":

@@ -78,17 +78,16 @@ def _data_summary(data: Any) -> tuple[dict | None, list[dict]]:
 
 
 def _explanations(model_dir: Path, texts: list[str] | None) -> str | None:
-    """The explain engineer's HTML fragment for a few texts, when that module exists."""
+    """An HTML fragment explaining the model's prediction for a few texts."""
     if not texts or not model_dir.is_dir():
         return None
-    try:
-        from tamellm.explain.render_html import explanation_fragment
-    except ImportError:
-        return None
-    try:
-        from tamellm.api import explain
+    from tamellm.explain import explain
+    from tamellm.explain.render_html import explanation_fragment
+    from tamellm.tasks import load
 
-        return explanation_fragment(explain(list(texts), model=str(model_dir)))
+    try:
+        model = load(model_dir)
+        return explanation_fragment([explain(model, text) for text in texts])
     except Exception as exc:  # a report must not fail because one optional section did
         logger.warning("no explanations in the report: %s", exc)
         return None

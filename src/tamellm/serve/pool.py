@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from tamellm import api
 from tamellm.errors import InputError, TamellmError
-from tamellm.models.backends import BackendNotApplicable
 from tamellm.serve.errors import APIError
-from tamellm.tasks import TaskModel
+from tamellm.tasks import BackendNotApplicable, TaskModel, load, task_spec
 
 log = logging.getLogger("tamellm.serve")
 
@@ -28,7 +26,7 @@ class ServedModel:
 
 
 class ModelPool:
-    """Loads each model once through ``tamellm.api.load`` and finds the model for a request."""
+    """Loads each model once through ``tamellm.tasks.load`` and finds the model for a request."""
 
     def __init__(self, sources: list[str], backend: str = "transformers") -> None:
         self.models: dict[str, ServedModel] = {}
@@ -37,9 +35,9 @@ class ModelPool:
             main = self._load_main(source, backend)
             served = ServedModel(main.name, str(source), {main.task: main})
             # An encoder (or a fine-tuned encoder) also embeds and classifies zero-shot.
-            for task in sorted(api.COMPATIBLE_TASKS.get(main.task, set()) - {main.task}):
+            for task in task_spec(main.task).also_serves:
                 try:
-                    served.tasks[task] = api.load(source, task=task)
+                    served.tasks[task] = load(source, task=task)
                 except InputError:  # e.g. a spaCy NER pipeline has no encoder to embed with
                     continue
             if served.name in self.models:
@@ -51,23 +49,23 @@ class ModelPool:
 
     @staticmethod
     def _load_main(source: str, backend: str) -> TaskModel:
-        """The model on ``backend`` where that backend runs it (see models/backends.py), else on transformers.
+        """The model on ``backend`` where that backend runs it (see tasks/backends.py), else on transformers.
 
         ``auto`` (the default) serves fine-tuned classifiers on onnxruntime (their own weights,
         exported once; ~1.8x the throughput on CPU) and falls back to transformers, with a
         warning, when the export fails; a backend named explicitly fails loudly instead.
         """
         if backend == "transformers":
-            return api.load(source)
+            return load(source)
         try:
-            return api.load(source, backend="onnxruntime" if backend == "auto" else backend)
+            return load(source, backend="onnxruntime" if backend == "auto" else backend)
         except BackendNotApplicable as exc:
             log.info("model %s stays on transformers: %s", source, exc)
         except TamellmError as exc:
             if backend != "auto":
                 raise
             log.warning("model %s: no onnxruntime export (%s); serving it on transformers", source, exc)
-        return api.load(source)
+        return load(source)
 
     def serving(self, task: str) -> list[ServedModel]:
         """The models that serve ``task``."""
@@ -76,6 +74,7 @@ class ModelPool:
     def get(self, tasks: tuple[str, ...], name: str | None, what: str) -> tuple[ServedModel, TaskModel]:
         """The model called ``name`` (or the first that fits) and its TaskModel for the first fitting task.
 
+        No ``tasks``: the model's own task (the first model served when no name is given).
         Unknown name -> 404; a model that cannot do ``what`` -> 400; none loaded for it -> 400.
         """
         if name:
@@ -90,7 +89,8 @@ class ModelPool:
             candidates = [self.models[key]]
         else:
             # The first model of the preferred task: a fine-tuned classifier before a zero-shot encoder.
-            candidates = [m for t in tasks for m in self.models.values() if t in m.tasks]
+            candidates = ([m for t in tasks for m in self.models.values() if t in m.tasks] if tasks
+                          else list(self.models.values()))
             if not candidates:
                 raise APIError(
                     400,
@@ -100,7 +100,7 @@ class ModelPool:
                     param="model",
                 )
         served = candidates[0]
-        for task in tasks:
+        for task in tasks or (served.main_task,):
             if task in served.tasks:
                 return served, served.tasks[task]
         raise APIError(

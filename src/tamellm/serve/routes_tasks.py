@@ -7,14 +7,16 @@ import os
 import tempfile
 from email.parser import BytesParser
 from email.policy import HTTP
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from tamellm import api
+from tamellm.explain import explain as explain_text
 from tamellm.serve import schemas as s
 from tamellm.serve.deps import authorize, check_texts, get_state
 from tamellm.serve.errors import APIError
 from tamellm.serve.state import ServerState
+from tamellm.tasks import load_for_explanation
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(authorize)], tags=["tasks"])
 audio_router = APIRouter(prefix="/v1", dependencies=[Depends(authorize)], tags=["OpenAI-compatible"])
@@ -56,6 +58,23 @@ async def classify(body: s.ClassifyRequest, state: ServerState = Depends(get_sta
         for i, r in enumerate(results)
     ]
     return s.ClassifyResponse(model=served.name, data=data)
+
+
+@router.post(
+    "/predict",
+    response_model=s.PredictResponse,
+    summary="Run any served model's task on texts; each result as its JSON dict (every registered task)",
+)
+async def predict(body: s.PredictRequest, state: ServerState = Depends(get_state)) -> s.PredictResponse:
+    tasks = (body.task,) if body.task else ()
+    served, model = state.pool.get(tasks, body.model, f"task '{body.task}'" if body.task else "predictions")
+    texts = check_texts(state, body.input)
+    loop = asyncio.get_running_loop()
+    results = await state.within_timeout(
+        loop.run_in_executor(state.inference, lambda: model.predict(texts)), "The prediction"
+    )
+    results = results if isinstance(results, list) else [results]
+    return s.PredictResponse(model=served.name, task=model.task, data=[r.to_dict() for r in results])
 
 
 @router.post("/ner", response_model=s.NerResponse, summary="Named entities of texts (micro-batched)")
@@ -105,9 +124,13 @@ async def explain(body: s.ExplainRequest, state: ServerState = Depends(get_state
     (text,) = check_texts(state, body.input)
     options = {k: v for k, v in {"method": body.method, "label": body.label, "labels": body.labels}.items()
                if v is not None}
+
+    def run() -> Any:
+        return explain_text(load_for_explanation(served.source, body.labels), text, **options)
+
     loop = asyncio.get_running_loop()
     result = await state.within_timeout(
-        loop.run_in_executor(state.inference, lambda: api.explain(text, model=served.source, **options)),
+        loop.run_in_executor(state.inference, run),
         "The explanation",
     )
     return s.ExplainResponse(model=served.name, explanation=result.to_dict())

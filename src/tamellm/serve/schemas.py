@@ -114,6 +114,19 @@ class EmbeddingList(BaseModel):
 
 
 # ---- task routes ----
+class PredictRequest(_Request):
+    model: str | None = None
+    task: str | None = Field(None, description="the task to run (default: the model's own task)")
+    input: str | list[str]
+
+
+class PredictResponse(BaseModel):
+    object: Literal["list"] = "list"
+    model: str
+    task: str
+    data: list[dict[str, Any]]
+
+
 class ClassifyRequest(_Request):
     model: str | None = None
     input: str | list[str]

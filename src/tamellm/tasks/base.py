@@ -1,49 +1,18 @@
-"""The task registry: a task name (and the kind of model folder) maps to a class.
-
-Adding a task is adding a module with a ``TaskModel`` subclass decorated with
-``@register("task-name", kinds=(...))`` and importing it in ``tasks/__init__.py``.
-"""
+"""``TaskModel``: a loaded model serving one task; ``predict`` is the task's main call."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
-from tamellm.errors import InputError
 from tamellm.models.loaders import LoadedModel
-
-TASKS: dict[str, dict[str, type[TaskModel]]] = {}
-
-
-def register(task: str, kinds: tuple[str, ...]) -> Callable[[type[TaskModel]], type[TaskModel]]:
-    """Class decorator: serve ``task`` for model folders of the given kinds."""
-
-    def wrap(cls: type[TaskModel]) -> type[TaskModel]:
-        cls.task = task
-        for kind in kinds:
-            TASKS.setdefault(task, {})[kind] = cls
-        return cls
-
-    return wrap
-
-
-def task_class(task: str, kind: str) -> type[TaskModel]:
-    """The class that serves ``task`` on a model of ``kind``."""
-    if task not in TASKS:
-        raise InputError(f"Unknown task '{task}'", f"known tasks: {', '.join(sorted(TASKS))}")
-    by_kind = TASKS[task]
-    if kind not in by_kind:
-        raise InputError(
-            f"Task '{task}' cannot run on a model of kind '{kind}'",
-            f"it runs on: {', '.join(sorted(by_kind))}",
-        )
-    return by_kind[kind]
 
 
 class TaskModel:
     """A loaded model serving one task. ``predict`` is the task's main call."""
 
-    task: ClassVar[str] = ""
+    task: ClassVar[str] = ""  # set by register_task
+    # The explanation target (explain/target.py TARGETS) built for this class; None: not explainable.
+    explain_target: ClassVar[str | None] = None
 
     def __init__(self, loaded: LoadedModel) -> None:
         self.loaded = loaded
@@ -60,10 +29,12 @@ class TaskModel:
         raise NotImplementedError
 
     def explain(self, text: Any, **options: Any) -> Any:
-        """Explain this model's prediction for ``text`` (see ``tamellm.api.explain``)."""
-        from tamellm.api import explain
+        """Explain this model's prediction for ``text`` (see ``tamellm.explain.explain``)."""
+        from tamellm.explain import explain
 
-        return explain(text, model=self, **options)
+        if isinstance(text, str):
+            return explain(self, text, **options)
+        return [explain(self, one, **dict(options)) for one in text]
 
     def info(self) -> dict:
         """What this model is: name, task, kind, where it was loaded from."""

@@ -8,10 +8,10 @@ import torch
 from tamellm.batching import length_sorted_batches
 from tamellm.inputs import as_text_list
 from tamellm.results import Embeddings
-from tamellm.tasks.base import TaskModel, register
+from tamellm.tasks.base import TaskModel
+from tamellm.tasks.spec import TaskSpec, register_task
 
 
-@register("embed", kinds=("encoder", "transformers"))
 class EmbeddingModel(TaskModel):
     """Turns texts into vectors; similar meanings give close vectors."""
 
@@ -56,3 +56,10 @@ class EmbeddingModel(TaskModel):
         if single_left and single_right:
             return float(matrix[0, 0])
         return matrix
+
+
+register_task(TaskSpec(
+    name="embed", description="text -> a vector (sentence embedding)",
+    models={"encoder": EmbeddingModel, "transformers": EmbeddingModel},
+    also_serves=("zero-shot-classification",), example="a cat",
+))

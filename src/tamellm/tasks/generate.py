@@ -12,7 +12,8 @@ import torch
 from tamellm.errors import InputError
 from tamellm.inputs import as_text_list
 from tamellm.results import Generation
-from tamellm.tasks.base import TaskModel, register
+from tamellm.tasks.base import TaskModel
+from tamellm.tasks.spec import TaskSpec, register_task
 
 # Sampling at a temperature of ~0 divides logits by ~0 (inf / NaN probabilities): below this the
 # answer is greedy, which is what such a temperature asks for anyway.
@@ -57,9 +58,10 @@ def check_messages(messages: list[Message]) -> list[Message]:
     return messages
 
 
-@register("generate", kinds=("gguf", "transformers"))
 class Generator(TaskModel):
     """Generate text from a prompt, chat, stream tokens, summarize."""
+
+    explain_target = "generate"
 
     def _prompt_ids(self, messages: list[Message]) -> dict[str, torch.Tensor]:
         if getattr(self.tokenizer, "chat_template", None):
@@ -202,3 +204,17 @@ class Generator(TaskModel):
         prompts = [SUMMARY_PROMPT.format(words=max_words, text=t.strip()) for t in texts]
         results = [self.chat([{"role": "user", "content": p}], **options) for p in prompts]
         return results[0] if single else results
+
+
+class PeftGenerator(Generator):
+    """A chat model with a prompt- or prefix-tuning adapter (peft's generate prepends the virtual tokens)."""
+
+    explain_target = None  # virtual tokens: word attributions would not line up
+
+
+register_task(TaskSpec(
+    name="generate", description="prompt or chat -> generated text (chat, completion, summaries)",
+    models={"gguf": Generator, "transformers": Generator, "peft": PeftGenerator},
+    data_schema="prompt-response", evaluator="generate", adapter="generate", primary_metric=("loss", "min"),
+    auto_strategies=("lora", "prompt-tuning"), default_strategy="lora", example="What is the capital of France?",
+))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from tamellm.inputs import as_text_list
 from tamellm.results import Entity, EntityResult
-from tamellm.tasks.base import TaskModel, register
+from tamellm.tasks.base import TaskModel
+from tamellm.tasks.spec import TaskSpec, register_task
 
 
-@register("ner", kinds=("spacy",))
 class SpacyEntityRecognizer(TaskModel):
     """spaCy's statistical NER, run in batches through ``nlp.pipe``."""
+
+    explain_target = "spacy-ner"
 
     def predict(self, inputs: str | list[str], batch_size: int = 64) -> EntityResult | list[EntityResult]:
         """Find the entities of one text or a list of texts."""
@@ -22,9 +24,10 @@ class SpacyEntityRecognizer(TaskModel):
         return results[0] if single else results
 
 
-@register("ner", kinds=("transformers",))
 class TokenClassifierRecognizer(TaskModel):
     """A fine-tuned token-classification model; word pieces are merged into entities."""
+
+    explain_target = "ner"
 
     def __init__(self, loaded) -> None:
         super().__init__(loaded)
@@ -44,3 +47,13 @@ class TokenClassifierRecognizer(TaskModel):
             for t, ents in zip(texts, outputs, strict=True)
         ]
         return results[0] if single else results
+
+
+register_task(TaskSpec(
+    name="ner", description="text -> named entities (people, organisations, places, ...) with their spans",
+    models={"spacy": SpacyEntityRecognizer, "transformers": TokenClassifierRecognizer,
+            "compressed": TokenClassifierRecognizer},
+    data_schema="tokens-tags", evaluator="ner", adapter="ner", primary_metric=("f1", "max"),
+    auto_strategies=("lora", "full", "head-only"), default_strategy="full",
+    also_serves=("embed", "zero-shot-classification"), example="Ada Lovelace worked in London.",
+))

@@ -7,7 +7,8 @@ import torch
 from tamellm.batching import length_sorted_batches
 from tamellm.inputs import as_text_list
 from tamellm.results import Classification
-from tamellm.tasks.base import TaskModel, register
+from tamellm.tasks.base import TaskModel
+from tamellm.tasks.spec import TaskSpec, register_task
 
 # Padded tokens per forward pass. A server micro-batch mixes short and long texts: capping
 # the tokens splits it into length-uniform pieces instead of padding all to the longest.
@@ -16,11 +17,11 @@ from tamellm.tasks.base import TaskModel, register
 MAX_BATCH_TOKENS = 1024
 
 
-@register("classify", kinds=("transformers",))
 class TextClassifier(TaskModel):
     """A sequence-classification model: labels come from its config (id2label)."""
 
     max_length = 512
+    explain_target = "classify"
 
     @property
     def labels(self) -> list[str]:
@@ -60,3 +61,36 @@ class TextClassifier(TaskModel):
             chosen = [names[i] for i in order if row[i] >= threshold] if self.multi_label else []
             results.append(Classification(text, names[order[0]], scores, chosen or [names[order[0]]]))
         return results[0] if single else results
+
+
+class OnnxTextClassifier(TextClassifier):
+    """A sequence classifier exported to ONNX (fp32 or int8), run by ONNX Runtime.
+
+    The loader (``models/onnx_loader.py``) wraps the session so that it answers like a
+    transformers model: batching, length bucketing and post-processing are shared.
+    """
+
+    explain_target = "classify-perturbation"  # no gradients through an ONNX session
+
+    def info(self) -> dict:
+        """What this model is, with the backend and the parity measured at export."""
+        manifest = self.loaded.resolved.info.manifest if self.loaded.resolved.info else {}
+        return {**super().info(), "backend": "onnxruntime", "parity": manifest.get("onnx", {}).get("parity")}
+
+
+class PeftTextClassifier(TextClassifier):
+    """A classifier whose model is a base model with a prompt- or prefix-tuning adapter."""
+
+    explain_target = None  # peft prepends virtual tokens: word attributions would not line up
+
+
+register_task(TaskSpec(
+    name="classify", description="text -> one of the labels it was trained on (or several: multi-label)",
+    # A compressed folder (int8, low-rank, pruned) loads as an ordinary torch model: same class.
+    models={"transformers": TextClassifier, "compressed": TextClassifier, "onnx": OnnxTextClassifier,
+            "peft": PeftTextClassifier},
+    data_schema="text-label", evaluator="classify", adapter="classify",
+    primary_metric=("accuracy", "max"), multi_label_metric=("micro_f1", "max"),
+    auto_strategies=("head-only", "lora", "full"), default_strategy="full",
+    also_serves=("embed", "zero-shot-classification"), example="battery died after a day",
+))

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from tamellm.errors import InputError
 from tamellm.results import Transcription
-from tamellm.tasks.base import TaskModel, register
+from tamellm.tasks.base import TaskModel
+from tamellm.tasks.spec import TaskSpec, register_task
 
 
-@register("transcribe", kinds=("whisper",))
 class Transcriber(TaskModel):
     """Transcribe an audio file (wav, mp3, flac, ...)."""
 
@@ -23,3 +23,9 @@ class Transcriber(TaskModel):
             {"start": round(s.start, 2), "end": round(s.end, 2), "text": s.text.strip()} for s in segments
         ]
         return Transcription(" ".join(p["text"] for p in parts).strip(), info.language, parts)
+
+
+register_task(TaskSpec(
+    name="transcribe", description="audio file -> text with timestamps (speech extra)",
+    models={"whisper": Transcriber}, example="meeting.wav",
+))

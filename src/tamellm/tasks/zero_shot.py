@@ -12,8 +12,8 @@ import numpy as np
 
 from tamellm.inputs import as_label_list, as_text_list
 from tamellm.results import Classification
-from tamellm.tasks.base import register
 from tamellm.tasks.embed import EmbeddingModel
+from tamellm.tasks.spec import TaskSpec, register_task
 
 TEMPLATES = ("{}", "This is {}.", "It was {}.", "This text is about {}.")
 SCALE = 25.0  # cosine similarities span ~0.1; scaled so that softmax scores are readable
@@ -25,11 +25,12 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-@register("zero-shot-classification", kinds=("encoder", "transformers"))
 class ZeroShotClassifier(EmbeddingModel):
     """Pick, for each text, the candidate label whose meaning is closest."""
 
     templates: tuple[str, ...] = TEMPLATES
+    scale = SCALE
+    explain_target = "zero-shot"
 
     def label_vectors(self, descriptions: list[str]) -> np.ndarray:
         """One normalised vector per label: the mean over the templates."""
@@ -61,3 +62,9 @@ class ZeroShotClassifier(EmbeddingModel):
             scores = {names[i]: round(float(probs[i]), 6) for i in order}
             results.append(Classification(text, names[order[0]], scores, chosen or [names[order[0]]]))
         return results[0] if single else results
+
+
+register_task(TaskSpec(
+    name="zero-shot-classification", description="text + candidate labels -> the closest label, no training",
+    models={"encoder": ZeroShotClassifier, "transformers": ZeroShotClassifier}, example="great phone",
+))

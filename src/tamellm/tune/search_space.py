@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tamellm.config import TamellmConfig
+from tamellm.tasks import task_spec
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +63,6 @@ STRATEGY_SPACES: dict[str, Suggest] = {
     "head-only": _head_only,
     "few-shot": _few_shot,
 }
-# What "auto" searches per task (few-shot joins classification when the data is small).
-AUTO_STRATEGIES: dict[str, list[str]] = {
-    "classify": ["head-only", "lora", "full"],
-    "ner": ["lora", "full", "head-only"],
-    "generate": ["lora", "prompt-tuning"],
-}
-
-
 @dataclass
 class SearchSpace:
     """The strategies to try, what stays fixed, and whether imbalance handling is searched."""
@@ -122,14 +115,14 @@ def build_search_space(config: TamellmConfig, splits: Any = None) -> SearchSpace
 
     The max length is left to the trainer (it picks it from the data) unless the config sets it.
     """
-    train = config.train
-    counts = class_counts(splits) if config.task == "classify" else {}
+    train, spec = config.train, task_spec(config.task)
+    counts = class_counts(splits) if spec.data_schema == "text-label" else {}  # labelled texts: few-shot applies
     notes = []
     if train.strategy != "auto":
         strategies = [train.strategy]
         notes.append(f"strategy fixed to {train.strategy} by the configuration")
     else:
-        strategies = list(AUTO_STRATEGIES[config.task])
+        strategies = list(spec.auto_strategies)
         if counts and max(counts.values()) <= FEW_SHOT_MAX_PER_CLASS:
             strategies.append("few-shot")
             notes.append(f"few-shot searched: at most {max(counts.values())} examples per class "

@@ -8,13 +8,13 @@ from tamellm.explain.target import ATTENTION, GRADIENTS, PERTURB, Target, log_od
 from tamellm.explain.targets.common import attention_fn, embedding_layer, encode, removal_ids
 
 
-@register_target("TextClassifier")
+@register_target("classify")
 def classifier_target(task_model, text: str, **_: object) -> Target:
     """Outputs are the model's classes; scores are softmax (or sigmoid) probabilities."""
     return _classifier_target(task_model, text, differentiable=True)
 
 
-@register_target("OnnxTextClassifier")
+@register_target("classify-perturbation")
 def onnx_classifier_target(task_model, text: str, **_: object) -> Target:
     """An ONNX Runtime classifier has no gradients or attentions: perturbation methods only (occlusion by default)."""
     return _classifier_target(task_model, text, differentiable=False)

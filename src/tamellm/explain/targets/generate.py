@@ -17,7 +17,7 @@ from tamellm.explain.words import words_from_encoding
 MAX_NEW_TOKENS = 8
 
 
-@register_target("Generator")
+@register_target("generate")
 def generator_target(task_model, text: str, max_new_tokens: int = MAX_NEW_TOKENS, **_: object) -> Target:
     """Outputs: the whole answer, then each generated token."""
     model, tokenizer = task_model.model, task_model.tokenizer

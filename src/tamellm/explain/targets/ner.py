@@ -14,7 +14,7 @@ from tamellm.explain.target import ATTENTION, GRADIENTS, PERTURB, Target, regist
 from tamellm.explain.targets.common import attention_fn, embedding_layer, encode, removal_ids
 
 
-@register_target("TokenClassifierRecognizer")
+@register_target("ner")
 def token_classifier_target(task_model, text: str, **_: object) -> Target:
     """Outputs are the entities the model finds in ``text`` ("PER: John Smith")."""
     model, tokenizer = task_model.model, task_model.tokenizer

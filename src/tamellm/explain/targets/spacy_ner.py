@@ -13,7 +13,7 @@ from tamellm.explain.target import PERTURB, Target, register_target
 from tamellm.explain.words import Word
 
 
-@register_target("SpacyEntityRecognizer")
+@register_target("spacy-ner")
 def spacy_target(task_model, text: str, **_: object) -> Target:
     """Outputs are the entities spaCy finds; words are spaCy tokens."""
     nlp = task_model.model

@@ -10,11 +10,9 @@ from tamellm.explain.targets.common import attention_fn, embedding_layer, encode
 from tamellm.inputs import as_label_list
 
 
-@register_target("ZeroShotClassifier")
+@register_target("zero-shot")
 def zero_shot_target(task_model, text: str, labels=None, **_: object) -> Target:
     """Outputs are the candidate labels; the score of a label is its zero-shot probability."""
-    from tamellm.tasks.zero_shot import SCALE
-
     if labels is None:
         raise InputError("Zero-shot explanations need the candidate labels",
                          "pass labels=['positive', 'negative'] (or --labels a,b on the command line)")
@@ -29,7 +27,7 @@ def zero_shot_target(task_model, text: str, labels=None, **_: object) -> Target:
         mask = torch.ones(next(iter(inputs.values())).shape[:2], dtype=torch.long)
         hidden = encoder(**inputs, attention_mask=mask).last_hidden_state.float()
         pooled = torch.nn.functional.normalize(hidden.mean(1), dim=-1)  # no padding: a plain mean
-        return pooled @ vectors.T * SCALE
+        return pooled @ vectors.T * task_model.scale
 
     def forward_ids(batch: torch.Tensor) -> torch.Tensor:
         return forward_logits(batch).softmax(-1)

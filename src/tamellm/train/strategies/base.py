@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import torch
 
-STRATEGIES: dict[str, type[Strategy]] = {}
-
-
-def register(name: str) -> Callable[[type[Strategy]], type[Strategy]]:
-    """Class decorator: the strategy called ``name`` (a config.train.strategy value)."""
-
-    def wrap(cls: type[Strategy]) -> type[Strategy]:
-        cls.name = name
-        STRATEGIES[name] = cls
-        return cls
-
-    return wrap
+from tamellm.registry import Registry
 
 
 class Strategy:
@@ -40,3 +28,7 @@ class Strategy:
     def export(self, model: torch.nn.Module) -> torch.nn.Module:
         """The trained module as a plain transformers model (adapters merged)."""
         return model
+
+
+STRATEGIES: Registry[type[Strategy]] = Registry("strategies", "training strategy", name_attr="name")
+register = STRATEGIES.register  # @register("name") on a Strategy subclass: a config.train.strategy value

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 
-ADAPTERS: dict[str, type[TaskAdapter]] = {}
-
-
-def register(task: str) -> Callable[[type[TaskAdapter]], type[TaskAdapter]]:
-    """Class decorator: the adapter for ``task`` (a config.task name)."""
-
-    def wrap(cls: type[TaskAdapter]) -> type[TaskAdapter]:
-        cls.task = task
-        ADAPTERS[task] = cls
-        return cls
-
-    return wrap
+from tamellm.registry import Registry
 
 
 class TaskAdapter:
@@ -38,10 +27,15 @@ class TaskAdapter:
         self.splits = splits
         self.options = options
 
+    multi_label: bool = False
+
     @property
     def primary(self) -> tuple[str, str]:
-        """(metric name, "max" | "min") watched by early stopping and tuning."""
-        raise NotImplementedError
+        """(metric name, "max" | "min") watched by early stopping and tuning: the task's, from its TaskSpec."""
+        from tamellm.tasks import TASKS
+
+        spec = next(s for s in TASKS.values() if s.adapter == self.task)
+        return spec.metric(self.multi_label)
 
     def texts_for_length(self, split: str) -> list[Any]:
         """What to tokenize to pick ``max_length`` (texts or word lists)."""
@@ -99,3 +93,8 @@ class TaskAdapter:
     def manifest(self) -> dict:
         """What tamellm.json records about the task (labels, primary metric)."""
         return {"task": self.task, "primary_metric": self.primary[0]}
+
+
+# A TaskSpec names its adapter (``adapter="classify"``); the adapter learns that name as ``task``.
+ADAPTERS: Registry[type[TaskAdapter]] = Registry("task_adapters", "training adapter", name_attr="task")
+register = ADAPTERS.register

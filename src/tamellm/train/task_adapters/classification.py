@@ -11,7 +11,7 @@ import torch
 
 from tamellm.data import LabelMap, class_weights
 from tamellm.errors import DataError
-from tamellm.metrics import PRIMARY_METRIC, classification_metrics
+from tamellm.metrics import classification_metrics
 from tamellm.train.task_adapters.base import TaskAdapter, register
 
 logger = logging.getLogger(__name__)
@@ -41,10 +41,6 @@ class ClassificationAdapter(TaskAdapter):
             self.labels[name] = values.to_numpy()[keep].tolist()
         self.label_map = LabelMap.from_labels(self.labels["train"])
         self.weights = self._weights(options.get("class_weights", "auto"))
-
-    @property
-    def primary(self) -> tuple[str, str]:
-        return PRIMARY_METRIC["classify-multi-label" if self.multi_label else "classify"]
 
     def _weights(self, mode: str) -> torch.Tensor | None:
         if mode == "none" or self.multi_label:

@@ -9,7 +9,6 @@ from typing import Any
 import torch
 
 from tamellm.errors import DataError
-from tamellm.metrics import PRIMARY_METRIC
 from tamellm.train.collate import IGNORE_INDEX
 from tamellm.train.task_adapters.base import TaskAdapter, register
 
@@ -40,10 +39,6 @@ class InstructionAdapter(TaskAdapter):
         self.pairs = {name: list(zip(frame[prompt].astype(str), frame[response].astype(str), strict=True))
                       for name, frame in splits.items()}
         self.columns_used = {"prompt": prompt, "response": response}
-
-    @property
-    def primary(self) -> tuple[str, str]:
-        return PRIMARY_METRIC["generate"]
 
     def prepare_tokenizer(self, tokenizer: Any, model: torch.nn.Module) -> None:
         if tokenizer.pad_token is None:

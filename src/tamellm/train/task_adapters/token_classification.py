@@ -11,7 +11,7 @@ import torch
 from tamellm.config import TamellmConfig
 from tamellm.data import LabelMap, Splits, read_ner, split
 from tamellm.errors import DataError
-from tamellm.metrics import PRIMARY_METRIC, ner_metrics
+from tamellm.metrics import ner_metrics
 from tamellm.train.collate import IGNORE_INDEX
 from tamellm.train.task_adapters.base import TaskAdapter, register
 
@@ -53,10 +53,6 @@ class TokenClassificationAdapter(TaskAdapter):
         tags = {t for seq in self.sentences["train"][1] for t in seq} | {"O"}
         # "O" first, then B-/I- pairs by entity type, so ids stay stable across runs.
         self.label_map = LabelMap(sorted(tags, key=lambda t: (t != "O", t[2:], t[:1])))
-
-    @property
-    def primary(self) -> tuple[str, str]:
-        return PRIMARY_METRIC["ner"]
 
     def token_lengths(self, tokenizer: Any) -> list[int]:
         words = self.sentences["train"][0]

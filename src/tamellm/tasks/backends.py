@@ -1,32 +1,35 @@
 """Runtimes other than transformers for a loaded model, by name (a registry).
 
 ``tamellm.load(model, backend=NAME)``: "transformers" is the default path; "llama.cpp"
-runs GGUF chat models (models/llama_backend.py); "onnxruntime" runs a fine-tuned
-classifier's own fp32 weights exported once to ONNX (compress/onnx_twin.py). A backend
-module is imported on first use, and its ``load_for(resolved, task, explicit)`` returns
-the task model, or None where it does not apply (``BackendNotApplicable`` instead when
-asked explicitly).
+runs GGUF chat models (``tasks/llama_cpp.py``); "onnxruntime" runs a fine-tuned
+classifier's own fp32 weights exported once to ONNX (``tasks/onnx_twin.py``). A
+backend is a function ``(resolved, task, explicit) -> TaskModel | None``: None where it
+does not apply (``BackendNotApplicable`` instead when it was asked for explicitly).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
+from collections.abc import Callable
 from typing import Any
 
 from tamellm.errors import InputError
 from tamellm.models.resolve import ResolvedModel
+from tamellm.registry import Registry
 
 ENV = "TAMELLM_GENERATION_BACKEND"  # the backend for every load that does not name one
-BACKENDS: dict[str, str | None] = {
-    "transformers": None,
-    "llama.cpp": "tamellm.models.llama_backend",
-    "onnxruntime": "tamellm.compress.onnx_twin",
-}
+BackendLoader = Callable[[ResolvedModel, str, bool], Any]
+BACKENDS: Registry[BackendLoader] = Registry("backends", "backend")
 
 
 class BackendNotApplicable(InputError):
     """The backend asked for explicitly does not run this kind of model."""
+
+
+@BACKENDS.register("transformers")
+def _transformers(resolved: ResolvedModel, task: str, explicit: bool) -> None:
+    """The default path: ``load`` builds the task model from the folder's torch weights."""
+    return None
 
 
 def chosen_backend(backend: str | None) -> tuple[str, bool]:
@@ -41,7 +44,4 @@ def chosen_backend(backend: str | None) -> tuple[str, bool]:
 def load_backend(resolved: ResolvedModel, task: str, backend: str | None) -> Any | None:
     """The task model on the chosen backend, or None for the default (transformers) path."""
     name, explicit = chosen_backend(backend)
-    module = BACKENDS[name]
-    if module is None:
-        return None
-    return importlib.import_module(module).load_for(resolved, task, explicit)
+    return BACKENDS[name](resolved, task, explicit)

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from tamellm.errors import InputError, MissingExtraError, ModelFormatError
-from tamellm.models.backends import BackendNotApplicable
 from tamellm.models.loaders import LoadedModel
 from tamellm.models.resolve import ResolvedModel
 from tamellm.results import Generation
+from tamellm.tasks.backends import BACKENDS, BackendNotApplicable
 from tamellm.tasks.generate import MIN_TEMPERATURE, Generator, Message, check_messages
 
 LLAMA_INSTALL_HINT = (
@@ -30,8 +30,6 @@ LLAMA_INSTALL_HINT = (
     "-DGGML_F16C=ON' pip install 'tamellm[llama]' (builds from source, ~10 min)"
 )
 
-_MODELS: dict[str, LlamaCppGenerator] = {}
-_LOCK = threading.Lock()
 
 
 def _gguf_file(resolved: ResolvedModel) -> Path:
@@ -43,32 +41,22 @@ def _gguf_file(resolved: ResolvedModel) -> Path:
 
 
 def load_llama(resolved: ResolvedModel, n_ctx: int = 4096) -> LlamaCppGenerator:
-    """A (cached) llama.cpp generator for a GGUF model."""
+    """A llama.cpp generator for a GGUF model (``tasks.load`` caches it)."""
     try:
         from llama_cpp import Llama
     except ImportError:
         raise MissingExtraError("The llama.cpp backend needs llama-cpp-python",
                                 LLAMA_INSTALL_HINT) from None
     path = _gguf_file(resolved)
-    with _LOCK:
-        if str(path) not in _MODELS:
-            threads = max(1, os.cpu_count() or 1)
-            llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                          seed=0, verbose=False)
-            _MODELS[str(path)] = LlamaCppGenerator(LoadedModel(resolved, llama, None))
-            if len(_MODELS) == 1:
-                atexit.register(close_all)
-        return _MODELS[str(path)]
+    threads = max(1, os.cpu_count() or 1)
+    llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, seed=0,
+                  verbose=False)
+    # Freed at exit by us: llama-cpp-python's own finalizer fails during interpreter shutdown.
+    atexit.register(llama.close)
+    return LlamaCppGenerator(LoadedModel(resolved, llama, None))
 
 
-def close_all() -> None:
-    """Free every llama.cpp model (at exit: llama-cpp-python's own finalizer fails during shutdown)."""
-    with _LOCK:
-        for generator in _MODELS.values():
-            generator.model.close()
-        _MODELS.clear()
-
-
+@BACKENDS.register("llama.cpp")
 def load_for(resolved: ResolvedModel, task: str, explicit: bool) -> LlamaCppGenerator | None:
     """The llama.cpp generator for a GGUF generation model (the backends registry's entry).
 

@@ -17,11 +17,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tamellm.compress.base import CompressionError
-from tamellm.models.backends import BackendNotApplicable
+from tamellm.errors import CompressionError
 from tamellm.models.onnx_loader import ONNX_FILE, OnnxModel
 from tamellm.models.resolve import ResolvedModel
 from tamellm.paths import cache_dir
+from tamellm.tasks.backends import BACKENDS, BackendNotApplicable
 
 log = logging.getLogger(__name__)
 MAX_LOGIT_DIFF = 1e-3  # fp32 kernels differ in summation order only; more than this is a broken export
@@ -45,8 +45,8 @@ def ensure_twin(resolved: ResolvedModel) -> Path:
     target = twin_folder(resolved)
     if (target / ONNX_FILE).exists():
         return target
-    from tamellm.compress.onnx_export import export, parity
     from tamellm.models.loaders import load_weights
+    from tamellm.models.onnx_graph import export, parity
 
     loaded = load_weights(resolved)
     model, tokenizer = loaded.model.eval(), loaded.tokenizer
@@ -73,6 +73,7 @@ def ensure_twin(resolved: ResolvedModel) -> Path:
     return target
 
 
+@BACKENDS.register("onnxruntime")
 def load_for(resolved: ResolvedModel, task: str, explicit: bool):
     """The backends registry's entry: the classifier on ONNX Runtime, under its own name."""
     if task != "classify" or resolved.kind != "transformers":
@@ -81,9 +82,8 @@ def load_for(resolved: ResolvedModel, task: str, explicit: bool):
                              f"{resolved.kind} model for task '{task}'", "drop backend= for this model")
         return None
     from tamellm.models.folder import inspect_folder
-    from tamellm.models.loaders import load_weights
-    from tamellm.tasks import task_class
+    from tamellm.tasks.loading import build_task_model
 
     folder = ensure_twin(resolved)
     twin = ResolvedModel(resolved.name, folder, "onnx", "classify", resolved.source, info=inspect_folder(folder))
-    return task_class("classify", "onnx")(load_weights(twin))
+    return build_task_model(twin, "classify")

@@ -1,0 +1,109 @@
+"""Loading a model for a task: resolution, backend choice and the one in-process cache.
+
+Every layer that needs a model (evaluate, explain, compress, report, serve, the apps)
+calls ``load`` here; ``tamellm.load`` is this function. A folder's weights are read
+once per process and shared by the tasks it serves (a fine-tuned classifier also
+embeds and classifies zero-shot through its encoder).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from tamellm.errors import InputError, ModelFormatError
+from tamellm.models import default_model, resolve
+from tamellm.models.loaders import LOADERS, LoadedModel
+from tamellm.models.resolve import ResolvedModel
+from tamellm.tasks.backends import ENV, chosen_backend, load_backend
+from tamellm.tasks.base import TaskModel
+from tamellm.tasks.spec import TASKS, task_spec
+
+_CACHE: dict[tuple[str, ...], Any] = {}  # ("weights", folder, kind) and ("task", folder, task, backend)
+_LOCK = threading.RLock()
+
+
+def read_weights(resolved: ResolvedModel, cached: bool = True) -> LoadedModel:
+    """The weights of ``resolved`` in memory (from the cache unless ``cached=False``)."""
+    key = ("weights", str(resolved.path), resolved.kind)
+    with _LOCK:
+        if cached and key in _CACHE:
+            return _CACHE[key]
+        loader = LOADERS.get(resolved.kind)
+        if loader is None:
+            raise ModelFormatError(f"Model {resolved.name} is of kind '{resolved.kind}', which this version cannot run",
+                                   f"runnable kinds: {', '.join(LOADERS)}")
+        loaded = loader(resolved)
+        if cached:
+            _CACHE[key] = loaded
+        return loaded
+
+
+def build_task_model(resolved: ResolvedModel, task: str | None = None, cached: bool = True) -> TaskModel:
+    """The ``TaskModel`` serving ``task`` (default: the folder's own) on ``resolved``, checked against its spec."""
+    task = task or resolved.task
+    cls = task_spec(task).model_class(resolved.kind)
+    own = TASKS.get(resolved.task)
+    serves = own.serves() if own else {resolved.task}
+    if task not in serves:
+        raise InputError(f"Model '{resolved.name}' (task '{resolved.task}') cannot serve task '{task}'",
+                         f"it serves: {', '.join(sorted(serves))}")
+    key = ("task", str(resolved.path), task, "transformers")
+    with _LOCK:
+        if cached and key in _CACHE:
+            return _CACHE[key]
+        model = cls(read_weights(resolved, cached))
+        if cached:
+            _CACHE[key] = model
+        return model
+
+
+def load(model: str | os.PathLike, task: str | None = None, allow_network: bool | None = None,
+         backend: str | None = None) -> TaskModel:
+    """Load a model by catalog name or folder; its task is read from the folder.
+
+    ``task`` overrides it (e.g. ``"zero-shot-classification"`` on an encoder). The
+    returned object's ``predict(...)`` runs the task. Loaded models are reused.
+    ``backend="llama.cpp"`` (or env TAMELLM_GENERATION_BACKEND) runs a GGUF chat model with llama.cpp;
+    ``backend="onnxruntime"`` runs a fine-tuned classifier's weights on ONNX Runtime (exported once, cached).
+    """
+    resolved = resolve(model, allow_network=allow_network)
+    task = task or resolved.task
+    if backend or os.environ.get(ENV):
+        name, _ = chosen_backend(backend)
+        key = ("task", str(resolved.path), task, name)
+        with _LOCK:
+            if key in _CACHE:
+                return _CACHE[key]
+            fast = load_backend(resolved, task, backend)
+            if fast is not None:
+                _CACHE[key] = fast
+                return fast
+    return build_task_model(resolved, task)
+
+
+def load_for_task(task: str, model: str | os.PathLike | None = None) -> TaskModel:
+    """``model`` loaded for ``task``, or the catalog's default model for that task."""
+    return load(model or default_model(task).name, task=task)
+
+
+def load_for_explanation(model: Any, labels: Any = None, task: str | None = None) -> TaskModel:
+    """The task model to explain: a loaded TaskModel, a name or folder, or zero-shot on the default
+    encoder when only candidate ``labels`` are given (an encoder with labels explains zero-shot)."""
+    if isinstance(model, TaskModel):
+        return model
+    if model is None:
+        if labels is None:
+            raise InputError("explain needs a model (or candidate labels for zero-shot)",
+                             "pass model='path/to/classifier', or labels=['positive', 'negative']")
+        return load_for_task("zero-shot-classification")
+    if task is None and labels is not None and resolve(model).task == "embed":
+        task = "zero-shot-classification"
+    return load(model, task=task)
+
+
+def clear_cache() -> None:
+    """Forget every loaded model (tests; a long-lived process that wants its memory back)."""
+    with _LOCK:
+        _CACHE.clear()
