@@ -189,6 +189,6 @@ def test_register_a_new_reader(tmp_path):
     finally:
         from tamellm.data import readers
 
-        readers._READERS.pop(".lines")
+        readers.TABLE_READERS.unregister(".lines")
     with pytest.raises(DataError):
         get_reader("x.lines")

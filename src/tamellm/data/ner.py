@@ -16,12 +16,13 @@ from typing import Any
 from tamellm.data.files import check_file, read_text
 from tamellm.data.jsonio import Record, parse_json, parse_jsonl
 from tamellm.errors import DataError, did_you_mean
+from tamellm.registry import Registry
 
 logger = logging.getLogger(__name__)
 
 Sentence = dict[str, list[str]]
 NerReader = Callable[[Path, "str | None"], list[Sentence]]
-_NER_READERS: dict[str, NerReader] = {}
+NER_READERS: Registry[NerReader] = Registry("ner_readers", "NER file format")
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # kana and CJK ideographs: one token each
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|[^\w\s]")
 
@@ -31,7 +32,7 @@ def register_ner_reader(*suffixes: str) -> Callable[[NerReader], NerReader]:
 
     def add(fn: NerReader) -> NerReader:
         for suffix in suffixes:
-            _NER_READERS[suffix.lower()] = fn
+            NER_READERS.register(suffix.lower(), fn)
         return fn
 
     return add
@@ -39,7 +40,7 @@ def register_ner_reader(*suffixes: str) -> Callable[[NerReader], NerReader]:
 
 def ner_suffixes() -> list[str]:
     """The suffixes :func:`read_ner` accepts, sorted."""
-    return sorted(_NER_READERS)
+    return sorted(NER_READERS)
 
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:
@@ -59,14 +60,14 @@ def read_ner(path: str | os.PathLike[str], *, encoding: str | None = None) -> li
     IOB2 with :func:`tokenize`) or ``tokens`` + ``tags`` (or ``ner_tags``).
     """
     suffix = Path(path).suffix.lower()
-    if suffix not in _NER_READERS:
+    if suffix not in NER_READERS:
         what = f"suffix {suffix!r}" if suffix else "no suffix"
         raise DataError(
             f"cannot read NER data from {path}: {what} is not a known NER format",
             f"accepted suffixes: {', '.join(ner_suffixes())}.{did_you_mean(suffix, ner_suffixes())}",
         )
     p = check_file(path)
-    sentences = _NER_READERS[suffix](p, encoding)
+    sentences = NER_READERS[suffix](p, encoding)
     n_tokens = sum(len(s["tokens"]) for s in sentences)
     logger.info("read %s: %d sentences, %d tokens", p, len(sentences), n_tokens)
     return sentences

@@ -25,13 +25,14 @@ from tamellm.data.columns import require_column
 from tamellm.data.files import check_file, read_text
 from tamellm.data.jsonio import Record, parse_json, parse_jsonl
 from tamellm.errors import DataError, did_you_mean
+from tamellm.registry import Registry
 
 logger = logging.getLogger(__name__)
 
 Reader = Callable[[Path, "str | None"], pd.DataFrame]
 """A reader takes a checked path and an optional encoding and returns a DataFrame."""
 
-_READERS: dict[str, Reader] = {}
+TABLE_READERS: Registry[Reader] = Registry("table_readers", "table format")
 
 
 def register_reader(*suffixes: str) -> Callable[[Reader], Reader]:
@@ -39,7 +40,7 @@ def register_reader(*suffixes: str) -> Callable[[Reader], Reader]:
 
     def add(fn: Reader) -> Reader:
         for suffix in suffixes:
-            _READERS[suffix.lower()] = fn
+            TABLE_READERS.register(suffix.lower(), fn)
         return fn
 
     return add
@@ -47,14 +48,14 @@ def register_reader(*suffixes: str) -> Callable[[Reader], Reader]:
 
 def supported_suffixes() -> list[str]:
     """The file suffixes :func:`read_table` accepts, sorted."""
-    return sorted(_READERS)
+    return sorted(TABLE_READERS)
 
 
 def get_reader(path: str | os.PathLike[str]) -> Reader:
     """The reader registered for ``path``'s suffix, or DataError listing accepted suffixes."""
     suffix = Path(path).suffix.lower()
-    if suffix in _READERS:
-        return _READERS[suffix]
+    if suffix in TABLE_READERS:
+        return TABLE_READERS[suffix]
     accepted = ", ".join(supported_suffixes())
     what = f"suffix {suffix!r}" if suffix else "no suffix"
     raise DataError(
