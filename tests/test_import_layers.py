@@ -26,9 +26,11 @@ LAYERS: list[set[str]] = [
     {"train", "evaluate"},
     {"compress", "report"},
     {"tune"},
-    {"serve"},
-    {"api"},
-    {"cli", "ui", "apps", "__init__"},
+    {"api"},  # the public API: every function a user calls
+    {"apps"},  # ready applications, built on the public API
+    {"ui"},  # the web page's assets and views
+    {"serve"},  # the HTTP service over the API, the applications and the web page
+    {"cli", "__init__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 

@@ -17,6 +17,7 @@ import httpx
 import numpy as np
 import pytest
 
+import tamellm
 from tamellm import api
 
 
@@ -56,7 +57,7 @@ def model_name(folder) -> str:
 
 @pytest.fixture(scope="module")
 def live(tiny_gpt2_the_dir, tiny_bert_dir, tiny_classifier_dir, tiny_ner_dir):
-    app = api.create_app(
+    app = tamellm.create_app(
         [str(tiny_gpt2_the_dir), str(tiny_bert_dir), str(tiny_classifier_dir), str(tiny_ner_dir)],
         max_wait_ms=30,
         max_input_chars=500,

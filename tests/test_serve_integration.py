@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from test_serve_http import LiveServer
 
+import tamellm
 from tamellm import api
 
 pytestmark = pytest.mark.integration
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.integration
 def test_packaged_models_through_the_openai_client(persistent_tamellm_home):
     from openai import OpenAI
 
-    app = api.create_app(["smollm2-135m-instruct", "minilm-l6", "spacy-en-sm"])
+    app = tamellm.create_app(["smollm2-135m-instruct", "minilm-l6", "spacy-en-sm"])
     with LiveServer(app) as live:
         client = OpenAI(base_url=live.url + "/v1", api_key="unused", max_retries=0, timeout=120)
         assert {m.id for m in client.models.list().data} == {
@@ -77,7 +78,7 @@ def test_audio_transcription_route_with_the_openai_client(tmp_path):
 
     wav = tmp_path / "tone.wav"
     _tone(wav)
-    with LiveServer(api.create_app(["whisper-tiny-en"])) as live:
+    with LiveServer(tamellm.create_app(["whisper-tiny-en"])) as live:
         client = OpenAI(base_url=live.url + "/v1", api_key="unused", max_retries=0, timeout=120)
         with open(wav, "rb") as handle:
             result = client.audio.transcriptions.create(model="whisper-tiny-en", file=handle)

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from test_serve_http import LiveServer, model_name
 
+import tamellm
 from tamellm import api
 from tamellm.errors import ConfigError
 from tamellm.serve import logging_json
@@ -30,7 +31,7 @@ QUEUE_KEY, REDACT_KEY = "queue-key-0123456789", "redact-key-0123456789"
 def keyed(tmp_path_factory, tiny_classifier_dir, tiny_bert_dir):
     key_file = tmp_path_factory.mktemp("keys") / "keys.txt"
     key_file.write_text(f"# keys\n{GOOD}\n\n{OTHER}\n{QUEUE_KEY}\n{REDACT_KEY}\n")
-    app = api.create_app(
+    app = tamellm.create_app(
         [str(tiny_classifier_dir), str(tiny_bert_dir)],
         api_key_file=str(key_file),
         rate_limit_per_minute=4,
@@ -122,15 +123,15 @@ def test_inputs_are_redacted_before_the_model_when_asked(keyed, tiny_bert_dir):
 def test_no_key_means_loopback_only(tiny_bert_dir, monkeypatch):
     monkeypatch.delenv("TAMELLM_API_KEYS", raising=False)
     with pytest.raises(ConfigError, match="0.0.0.0 without an API key"):
-        api.create_app([str(tiny_bert_dir)], host="0.0.0.0")
+        tamellm.create_app([str(tiny_bert_dir)], host="0.0.0.0")
     monkeypatch.setenv("TAMELLM_API_KEYS", "env-key-123456789, second-key-12345")
-    app = api.create_app([str(tiny_bert_dir)], host="0.0.0.0")
+    app = tamellm.create_app([str(tiny_bert_dir)], host="0.0.0.0")
     assert len(app.state.tamellm.keys) == 2
 
 
 def test_bad_settings_and_key_files_are_named(tiny_bert_dir, tmp_path):
     with pytest.raises(ConfigError, match="max_wait"):
-        api.create_app([str(tiny_bert_dir)], max_wait=5)
+        tamellm.create_app([str(tiny_bert_dir)], max_wait=5)
     with pytest.raises(ConfigError, match="not found"):
         KeyStore.load(tmp_path / "missing.txt", env={})
     (tmp_path / "short.txt").write_text("abc\n")

@@ -14,14 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from test_serve_http import LiveServer
 
-from tamellm import api
+import tamellm
 
 log = logging.getLogger(__name__)
 
 
 @pytest.fixture(scope="module")
 def live(tiny_gpt2_eos_dir, tiny_bert_dir, tiny_classifier_dir, tiny_ner_dir):
-    app = api.create_app(
+    app = tamellm.create_app(
         [str(tiny_gpt2_eos_dir), str(tiny_bert_dir), str(tiny_classifier_dir), str(tiny_ner_dir)],
         max_wait_ms=5,
         max_input_chars=2000,

@@ -6,6 +6,7 @@ The one-line functions are imported lazily so that ``import tamellm`` (and the C
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import types
@@ -18,22 +19,21 @@ if os.environ.get("TAMELLM_ALLOW_NETWORK", "").lower() not in {"1", "true", "yes
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-__all__ = [
-    "chat", "classify", "compare_explainers", "compress", "create_app", "doctor", "embed", "evaluate", "explain",
-    "generate", "global_explanation", "inspect_data", "list_models", "load", "ner", "predict", "report", "runs",
-    "sample_data", "serve", "similarity", "summarize", "train", "transcribe", "tune", "TamellmError",
-]
+# Public name -> the module that defines it. Imported on first use, so ``import tamellm`` stays light.
+_EXPORTS = {
+    **dict.fromkeys(
+        ["chat", "classify", "compare_explainers", "compress", "doctor", "embed", "evaluate", "explain", "generate",
+         "global_explanation", "inspect_data", "list_models", "load", "ner", "predict", "report", "runs",
+         "sample_data", "similarity", "summarize", "train", "transcribe", "tune"], "tamellm.api"),
+    "create_app": "tamellm.serve", "serve": "tamellm.serve",  # the HTTP service sits on top of the API
+    "TamellmError": "tamellm.errors",
+}
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str):
-    if name == "TamellmError":
-        from tamellm.errors import TamellmError
-
-        return TamellmError
-    if name in __all__:
-        from tamellm import api
-
-        return getattr(api, name)
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'tamellm' has no attribute {name!r}")
 
 
@@ -46,9 +46,8 @@ class _CallableSubpackage(types.ModuleType):
     """
 
     def __call__(self, *args, **kwargs):
-        from tamellm import api
-
-        return getattr(api, self.__name__.rpartition(".")[2])(*args, **kwargs)
+        name = self.__name__.rpartition(".")[2]
+        return getattr(importlib.import_module(_EXPORTS[name]), name)(*args, **kwargs)
 
 
 class _Package(types.ModuleType):

@@ -241,28 +241,6 @@ def compress(
                          **options)
 
 
-# --- HTTP service ---------------------------------------------------------------------------
-
-
-def create_app(models: list[str], **settings: Any) -> Any:
-    """Build the FastAPI app serving ``models`` (catalog names or folders); ``settings`` are ServeConfig keys.
-
-    OpenAI-compatible routes (/v1/models, /v1/chat/completions, /v1/completions, /v1/embeddings),
-    task routes (/v1/classify, /v1/ner, /v1/summarize, /v1/explain), /healthz, /readyz, /metrics.
-    """
-    from tamellm.serve import create_app as build
-
-    return build(list(models), settings)
-
-
-def serve(models: list[str], host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          api_key_file: str | os.PathLike | None = None, **settings: Any) -> None:
-    """Serve ``models`` over HTTP with uvicorn until SIGTERM/SIGINT (blocking); see ``create_app``."""
-    from tamellm.serve import run
-
-    run(list(models), host=host, port=port, workers=workers, api_key_file=api_key_file, **settings)
-
-
 # --- tuning, evaluation, prediction, runs -----------------------------------------------
 
 

@@ -61,9 +61,9 @@ def serve_command(
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Serve models over HTTP: /v1/chat/completions, /v1/embeddings, /v1/classify, /v1/ner, ... and /docs."""
-    from tamellm import api
+    from tamellm.serve import serve
 
-    api.serve(
+    serve(
         models,
         host=host,
         port=port,

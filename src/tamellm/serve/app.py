@@ -1,4 +1,4 @@
-"""The FastAPI application factory: ``create_app(models, **settings)``.
+"""The FastAPI application factory: ``build_app(models, settings)``.
 
 ``app_from_env`` is the factory uvicorn calls in each worker process (``--workers N``):
 the models and settings travel in the TAMELLM_SERVE environment variable.
@@ -55,7 +55,7 @@ def check_binding(host: str, keys: KeyStore) -> None:
     )
 
 
-def create_app(models: list[str], settings: dict[str, Any] | ServeConfig | None = None) -> FastAPI:
+def build_app(models: list[str], settings: dict[str, Any] | ServeConfig | None = None) -> FastAPI:
     """Load ``models`` (catalog names or folders) and build the app that serves them."""
     config = settings_from(settings)
     if not models:
@@ -107,4 +107,4 @@ def app_from_env() -> FastAPI:
     """The factory uvicorn calls in each worker: models and settings from TAMELLM_SERVE (JSON)."""
     spec = json.loads(os.environ[ENV_VAR])
     logging_json.configure(getattr(logging, spec.get("log_level", "INFO")))
-    return create_app(spec["models"], spec["settings"])
+    return build_app(spec["models"], spec["settings"])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tamellm.serve import logging_json
-from tamellm.serve.app import ENV_VAR, check_binding, create_app, settings_from
+from tamellm.serve.app import ENV_VAR, build_app, check_binding, settings_from
 from tamellm.serve.auth import KeyStore
 from tamellm.serve.metrics import MULTIPROC_ENV
 
@@ -57,7 +57,7 @@ def run(
         "lifespan": "on",
     }
     if config.workers == 1:
-        app = create_app(models, config)
+        app = build_app(models, config)
         with _exit_zero_on_sigterm():
             uvicorn.run(app, **options)
         return
