@@ -59,21 +59,39 @@ class TensorBoard(Tracker):
         self.writer.close()
 
 
-class MLflow(Tracker):
-    """An MLflow run in a local store (run_dir/mlruns unless MLFLOW_TRACKING_URI says otherwise)."""
+class MLflowStore:
+    """One local MLflow store (a SQLite database and an experiment) that many runs log into.
 
-    def __init__(self, folder: Path, name: str) -> None:
+    Opening a store creates its database tables, which takes seconds: a study opens one
+    and its trials are runs in it. ``MLFLOW_TRACKING_URI`` overrides the location.
+    """
+
+    def __init__(self, folder: Path, experiment: str = "tamellm") -> None:
         import mlflow
 
-        self.mlflow = mlflow
+        from tamellm.logs import adopt_library_loggers
+
+        adopt_library_loggers()  # MLflow installs its own terminal handlers when imported
+
         folder = folder.resolve()  # a relative run folder (runs/...) has no file URI for the artifacts
         uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{folder / 'mlflow.db'}"
         folder.mkdir(parents=True, exist_ok=True)
         self.client = mlflow.MlflowClient(tracking_uri=uri)
-        experiment = self.client.get_experiment_by_name("tamellm")
-        experiment_id = experiment.experiment_id if experiment else self.client.create_experiment(
-            "tamellm", artifact_location=(folder / "artifacts").as_uri())
-        self.run_id = self.client.create_run(experiment_id, run_name=name).info.run_id
+        found = self.client.get_experiment_by_name(experiment)
+        self.experiment_id = found.experiment_id if found else self.client.create_experiment(
+            experiment, artifact_location=(folder / "artifacts").as_uri())
+
+    def tracker(self, name: str) -> MLflow:
+        """A new run called ``name`` in this store."""
+        return MLflow(self, name)
+
+
+class MLflow(Tracker):
+    """One MLflow run in a store (by default the run folder's own, run_dir/mlruns)."""
+
+    def __init__(self, store: MLflowStore, name: str) -> None:
+        self.client = store.client
+        self.run_id = self.client.create_run(store.experiment_id, run_name=name).info.run_id
 
     def start(self, params: dict) -> None:
         for key, value in params.items():
@@ -92,12 +110,24 @@ class MLflow(Tracker):
         self.client.set_terminated(self.run_id, "FINISHED" if result else "KILLED")
 
 
-def open_trackers(run_dir: Path, history: list[dict], enabled: bool) -> list[Tracker]:
-    """metrics.jsonl always; TensorBoard and MLflow when ``enabled`` (a tracker that fails to start is logged)."""
+def tracking_enabled() -> bool:
+    """TensorBoard and MLflow run unless ``TAMELLM_TRACKING`` is 0 / false / no."""
+    return os.environ.get("TAMELLM_TRACKING", "1").strip().lower() not in ("0", "false", "no")
+
+
+def open_trackers(run_dir: Path, history: list[dict], enabled: bool, store: MLflowStore | None = None,
+                  ) -> list[Tracker]:
+    """metrics.jsonl always; TensorBoard and MLflow when ``enabled`` (a tracker that fails to start is logged).
+
+    The MLflow run goes into ``store`` (a study's) when given, else into run_dir/mlruns.
+    """
     trackers: list[Tracker] = [MetricsFile(run_dir / "metrics.jsonl", history)]
     if not enabled:
         return trackers
-    for make in (lambda: TensorBoard(run_dir / "tensorboard"), lambda: MLflow(run_dir / "mlruns", run_dir.name)):
+    def mlflow_run() -> Tracker:
+        return (store or MLflowStore(run_dir / "mlruns")).tracker(run_dir.name)
+
+    for make in (lambda: TensorBoard(run_dir / "tensorboard"), mlflow_run):
         try:
             trackers.append(make())
         except Exception as exc:  # a tracker is a convenience: training goes on without it

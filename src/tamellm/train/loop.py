@@ -33,29 +33,12 @@ from tamellm.train.checkpoint import (
 )
 from tamellm.train.collate import collate
 from tamellm.train.distributed import Dist, unwrap
+from tamellm.train.params import TrainParams
 from tamellm.train.sampler import epoch_batches, eval_batches
 
 logger = logging.getLogger(__name__)
 NO_DECAY = ("bias", "LayerNorm", "layer_norm", "layernorm", "ln_", "norm.weight")
 EVALUATIONS_PER_RUN = 10
-
-
-@dataclass
-class LoopSettings:
-    """The hyperparameters the loop itself uses."""
-
-    learning_rate: float
-    epochs: float
-    batch_size: int
-    gradient_accumulation: int = 1
-    warmup_ratio: float = 0.06
-    scheduler: str = "linear"
-    weight_decay: float = 0.01
-    max_grad_norm: float = 1.0
-    patience: int = 3
-    seed: int = 0
-    eval_steps: int | None = None
-    eval_batch_size: int = 64
 
 
 @dataclass
@@ -70,13 +53,13 @@ class LoopOutcome:
     steps: int = 0
 
 
-def _optimizer(model: torch.nn.Module, settings: LoopSettings) -> torch.optim.Optimizer:
+def _optimizer(model: torch.nn.Module, params: TrainParams) -> torch.optim.Optimizer:
     decay, no_decay = [], []
     for name, param in model.named_parameters():
         if param.requires_grad:
             (no_decay if any(k in name for k in NO_DECAY) else decay).append(param)
-    groups = [{"params": decay, "weight_decay": settings.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW([g for g in groups if g["params"]], lr=settings.learning_rate)
+    groups = [{"params": decay, "weight_decay": params.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=params.learning_rate)
 
 
 def _scalars(metrics: dict) -> dict:
@@ -97,7 +80,7 @@ def evaluate(model: torch.nn.Module, adapter: Any, examples: list[dict], batch_s
         inner.train(was_training)
 
 
-def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[dict]], settings: LoopSettings,
+def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[dict]], params: TrainParams,
                run_dir: Path, pad_id: int, dist: Dist, trackers: list[Tracker], resume: bool = False,
                report: Callable[[int, float], None] | None = None, budget_s: float | None = None) -> LoopOutcome:
     """Train ``model`` in place; at the end it holds the best evaluated weights."""
@@ -106,12 +89,12 @@ def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[di
     train = features["train"]
     validation = features.get("validation") or []
     lengths = [len(e["input_ids"]) for e in train]
-    per_epoch = len(epoch_batches(lengths, settings.batch_size, settings.seed, 0, dist.rank, dist.world_size))
-    steps_per_epoch = math.ceil(per_epoch / settings.gradient_accumulation)
-    total = max(1, math.ceil(steps_per_epoch * settings.epochs))
-    eval_steps = settings.eval_steps or max(1, total // EVALUATIONS_PER_RUN)
-    optimizer = _optimizer(model, settings)
-    scheduler = get_scheduler(settings.scheduler, optimizer, num_warmup_steps=int(settings.warmup_ratio * total),
+    per_epoch = len(epoch_batches(lengths, params.batch_size, params.seed, 0, dist.rank, dist.world_size))
+    steps_per_epoch = math.ceil(per_epoch / params.gradient_accumulation)
+    total = max(1, math.ceil(steps_per_epoch * params.epochs))
+    eval_steps = params.eval_steps or max(1, total // EVALUATIONS_PER_RUN)
+    optimizer = _optimizer(model, params)
+    scheduler = get_scheduler(params.scheduler, optimizer, num_warmup_steps=int(params.warmup_ratio * total),
                               num_training_steps=total)
     name, direction = adapter.primary
     state = {"step": 0, "epoch": 0, "batch": 0, "best_value": None, "best_step": 0, "bad_evals": 0,
@@ -129,19 +112,19 @@ def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[di
     stop = False
     with progress("training", total=total, completed=state["step"], enabled=None if dist.main else False) as bar:
         while state["step"] < total and not stop:
-            batches = epoch_batches(lengths, settings.batch_size, settings.seed, state["epoch"], dist.rank,
+            batches = epoch_batches(lengths, params.batch_size, params.seed, state["epoch"], dist.rank,
                                     dist.world_size)
             for index in range(state["batch"], len(batches)):
                 batch = collate([train[i] for i in batches[index]], pad_id, adapter.sequence_labels)
                 loss = adapter.loss(model, batch)
-                (loss / settings.gradient_accumulation).backward()
+                (loss / params.gradient_accumulation).backward()
                 state["loss_sum"] += float(loss.detach())
                 state["loss_count"] += 1
                 state["batch"] = index + 1
-                if state["batch"] % settings.gradient_accumulation and state["batch"] != len(batches):
+                if state["batch"] % params.gradient_accumulation and state["batch"] != len(batches):
                     continue
                 torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad],
-                                               settings.max_grad_norm)
+                                               params.max_grad_norm)
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
@@ -150,7 +133,7 @@ def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[di
                 bar.update(1, loss=train_loss)
                 out_of_time = dist.any(budget_s is not None and time.monotonic() - started >= budget_s)
                 if state["step"] % eval_steps == 0 or state["step"] >= total or out_of_time:
-                    stop = _evaluate_and_save(model, adapter, validation, settings, state, outcome, run_dir,
+                    stop = _evaluate_and_save(model, adapter, validation, params, state, outcome, run_dir,
                                               pad_id, dist, trackers, optimizer, scheduler, started, report,
                                               (name, direction), per_epoch)
                     if state["best_value"] is not None:
@@ -170,11 +153,11 @@ def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[di
     return outcome
 
 
-def _evaluate_and_save(model, adapter, validation, settings, state, outcome, run_dir, pad_id, dist, trackers,
+def _evaluate_and_save(model, adapter, validation, params, state, outcome, run_dir, pad_id, dist, trackers,
                        optimizer, scheduler, started, report, primary, per_epoch) -> bool:
     """Evaluate on validation, track the best, checkpoint, report; True when early stopping says stop."""
     name, direction = primary
-    metrics = evaluate(model, adapter, validation, settings.eval_batch_size, pad_id) if validation else {}
+    metrics = evaluate(model, adapter, validation, params.eval_batch_size, pad_id) if validation else {}
     row = {"step": state["step"], "epoch": round(state["epoch"] + state["batch"] / max(1, per_epoch), 4),
            "split": "validation", "train_loss": state["loss_sum"] / max(1, state["loss_count"]),
            "learning_rate": optimizer.param_groups[0]["lr"], **_scalars(metrics)}
@@ -192,10 +175,10 @@ def _evaluate_and_save(model, adapter, validation, settings, state, outcome, run
             save_tensors_atomic(trainable_state(unwrap(model)), run_dir / "checkpoints" / "best.safetensors")
     else:
         state["bad_evals"] += 1
-        if settings.patience and state["bad_evals"] >= settings.patience:
+        if params.early_stopping_patience and state["bad_evals"] >= params.early_stopping_patience:
             outcome.stopped_early = stop = True
             logger.info("early stopping at step %d: no better %s for %d evaluations", state["step"], name,
-                        settings.patience)
+                        params.early_stopping_patience)
     state["history"].append(row)
     state["elapsed"] = time.monotonic() - started
     if dist.main:

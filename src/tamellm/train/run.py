@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
 import time
 from collections.abc import Callable
@@ -24,12 +23,14 @@ import torch
 
 from tamellm.config import TamellmConfig, dump_config
 from tamellm.errors import ConfigError
+from tamellm.logs import run_log
 from tamellm.train import distributed
-from tamellm.train.callbacks import close_trackers, fan_out, open_trackers
+from tamellm.train.callbacks import close_trackers, fan_out, open_trackers, tracking_enabled
 from tamellm.train.data import load_task_data
-from tamellm.train.loop import LoopSettings, evaluate, train_loop
-from tamellm.train.params import resolve_params
+from tamellm.train.loop import evaluate, train_loop
+from tamellm.train.params import TrainParams, resolve_params
 from tamellm.train.records import data_record, environment_record, write_json
+from tamellm.train.resources import TrainResources, fingerprint
 from tamellm.train.strategies import STRATEGIES
 from tamellm.train.task_adapters import ADAPTERS
 
@@ -44,7 +45,7 @@ class TrainResult:
     model_dir: Path
     metrics: dict  # {"validation": {...}, "test": {...}} from tamellm.metrics
     history: list[dict]
-    params: dict
+    params: dict  # the run's TrainParams as written to params.json
     seconds: float
     stopped_early: bool
     best_step: int
@@ -67,10 +68,10 @@ def new_run_dir(config: TamellmConfig, strategy: str) -> Path:
     return folder
 
 
-def _base_model(config: TamellmConfig) -> Path:
+def _base_model(model: str) -> Path:
     from tamellm.models.resolve import resolve
 
-    resolved = resolve(config.model)
+    resolved = resolve(model)
     if resolved.kind == "gguf":
         from tamellm.models.gguf_cache import ensure_converted
 
@@ -78,7 +79,7 @@ def _base_model(config: TamellmConfig) -> Path:
         files = [resolved.path / spec_file] if spec_file else sorted(resolved.path.glob("*.gguf"))
         return ensure_converted(files[0])  # a safetensors copy of the GGUF weights, made once and cached
     if resolved.kind not in ("encoder", "transformers"):
-        raise ConfigError(f"model '{config.model}' is a {resolved.kind} model, which tamellm cannot fine-tune",
+        raise ConfigError(f"model '{model}' is a {resolved.kind} model, which tamellm cannot fine-tune",
                           "start from a transformers folder (safetensors) or a catalog model such as minilm-l6")
     return resolved.path
 
@@ -88,68 +89,107 @@ def _length_cap(model: torch.nn.Module) -> int:
     return min(512, int(limit))
 
 
-def _max_length(adapter: Any, tokenizer: Any, cap: int, wanted: int | None) -> int:
+def _data_key(adapter: Any) -> str:
+    """What the tokenized features depend on besides the tokenizer and the lengths: the texts and labels."""
+    texts = getattr(adapter, "texts", None)
+    labels = getattr(adapter, "labels", None)
+    if texts is None:  # adapters without per-split text lists are tokenized per run
+        return f"run-{id(adapter)}"
+    return fingerprint(texts, labels)
+
+
+def _max_length(adapter: Any, tokenizer: Any, cap: int, wanted: int | None, resources: TrainResources,
+                key: tuple) -> int:
     from tamellm.data import choose_max_length
 
-    return min(int(wanted), cap) if wanted else choose_max_length(adapter.token_lengths(tokenizer), cap=cap)
+    if wanted:
+        return min(int(wanted), cap)
+    return resources.memo(("max_length", *key, cap),
+                          lambda: choose_max_length(adapter.token_lengths(tokenizer), cap=cap))
+
+
+@dataclass
+class Prepared:
+    """A run ready to train: the model after its strategy, the final params and the features."""
+
+    adapter: Any
+    tokenizer: Any
+    strategy: Any
+    model: torch.nn.Module
+    params: TrainParams
+    features: dict[str, list[dict]]
+    base: Path
+
+
+def _prepare(config: TamellmConfig, params: TrainParams, data: Any, resources: TrainResources) -> Prepared:
+    """Build adapter, tokenizer and model (from the shared resources), apply the strategy, tokenize."""
+    adapter = ADAPTERS[config.task](data, params.as_dict())
+    base = resources.memo(("base", config.model), lambda: _base_model(config.model))
+    tokenizer = resources.tokenizer(base)
+    seed_everything(config.seed)
+    strategy = STRATEGIES[params.strategy](params.as_dict())
+    strategy.resources, strategy.base_key = resources, str(base)
+    model = resources.model(adapter, base, strategy.sentence_pooling)
+    adapter.prepare_tokenizer(tokenizer, model)
+    cap = _length_cap(model)
+    key = (str(base), config.task, _data_key(adapter))
+    params = params.replace(max_length=_max_length(adapter, tokenizer, cap, params.max_length, resources, key))
+    adapter.tokenizer, adapter.max_length = tokenizer, params.max_length
+    seed_everything(config.seed)
+    model = strategy.apply(model, adapter)
+    # Validation and test at the model's limit, as predict reads them (short few-shot phrases chose 32 tokens).
+    features = resources.memo(("features", *key, params.max_length, cap),
+                              lambda: adapter.features(tokenizer, params.max_length, cap))
+    return Prepared(adapter, tokenizer, strategy, model, params, features, base)
 
 
 def train_model(config: TamellmConfig, splits: Any = None, run_dir: Path | None = None, params: dict | None = None,
                 report: Callable[[int, float], None] | None = None, resume: bool = False,
-                budget_s: float | None = None) -> TrainResult:
+                budget_s: float | None = None, resources: TrainResources | None = None) -> TrainResult:
     """Fine-tune ``config.model`` on the data and return the run.
 
     ``splits`` None loads ``config.data``; ``params`` overrides config.train by name
     (flat peft keys included); ``report(step, value)`` gets the validation primary
     metric after each evaluation (exceptions from it, e.g. optuna.TrialPruned,
     propagate); ``resume`` continues from run_dir/checkpoints/last; ``budget_s`` stops
-    gracefully when the wall-clock budget is spent. Under torchrun (WORLD_SIZE > 1)
-    the same call trains with DDP and only rank 0 writes.
+    gracefully when the wall-clock budget is spent; ``resources`` are what the runs of
+    one study share (see resources.py; default: this run's own). Under torchrun
+    (WORLD_SIZE > 1) the same call trains with DDP and only rank 0 writes.
     """
-    from transformers import AutoTokenizer
-
     from tamellm.models.loaders import quiet_transformers
 
     started = time.monotonic()
     quiet_transformers()
     dist = distributed.setup()
-    merged = resolve_params(config, params)
+    resolved = resolve_params(config, params)
     if resume and run_dir is None:
         raise ConfigError("resume needs the run folder", "pass run_dir (tamellm train --resume RUN_DIR)")
-    run_dir = Path(run_dir) if run_dir is not None else new_run_dir(config, merged["strategy"])
+    run_dir = Path(run_dir) if run_dir is not None else new_run_dir(config, resolved.strategy)
+    resources = resources if resources is not None else TrainResources(shared=False)
+    with run_log(run_dir if dist.main else None):
+        return _train(config, splits, run_dir, resolved, report, resume, budget_s, resources, dist, started)
+
+
+def _train(config: TamellmConfig, splits: Any, run_dir: Path, params: TrainParams, report: Any, resume: bool,
+           budget_s: float | None, resources: TrainResources, dist: Any, started: float) -> TrainResult:
     data, files = load_task_data(config, splits)
-    adapter = ADAPTERS[config.task](data, merged)
-    base = _base_model(config)
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    seed_everything(config.seed)
-    strategy = STRATEGIES[merged["strategy"]]({**merged, "seed": config.seed})
-    model = adapter.build_model(base, sentence_pooling=strategy.sentence_pooling)
-    adapter.prepare_tokenizer(tokenizer, model)
-    cap = _length_cap(model)
-    merged["max_length"] = _max_length(adapter, tokenizer, cap, merged["max_length"])
-    adapter.tokenizer, adapter.max_length = tokenizer, merged["max_length"]
-    seed_everything(config.seed)
-    model = strategy.apply(model, adapter)
-    # Validation and test at the model's limit, as predict reads them (short few-shot phrases chose 32 tokens).
-    features = adapter.features(tokenizer, merged["max_length"], cap)
+    ready = _prepare(config, params, data, resources)
+    adapter, tokenizer, strategy, model, params, features = (ready.adapter, ready.tokenizer, ready.strategy,
+                                                             ready.model, ready.params, ready.features)
     if dist.main:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(dump_config(config), encoding="utf-8")
-        write_json(run_dir / "params.json", merged)
+        write_json(run_dir / "params.json", params.as_dict())
         write_json(run_dir / "environment.json", environment_record(config.seed))
         write_json(run_dir / "data.json", data_record(files, data, adapter))
     train_module = dist.wrap(model)
-    settings = LoopSettings(
-        learning_rate=merged["learning_rate"], epochs=merged["epochs"], batch_size=merged["batch_size"],
-        gradient_accumulation=merged["gradient_accumulation"], warmup_ratio=merged["warmup_ratio"],
-        scheduler=merged["scheduler"], weight_decay=merged["weight_decay"], max_grad_norm=merged["max_grad_norm"],
-        patience=merged["early_stopping_patience"], seed=config.seed, eval_steps=merged["eval_steps"])
     history = _resumed_history(run_dir) if resume else []
-    trackers = open_trackers(run_dir, history, enabled=_tracking_enabled()) if dist.main else []
+    trackers = (open_trackers(run_dir, history, enabled=tracking_enabled(), store=resources.mlflow)
+                if dist.main else [])
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     try:
-        fan_out(trackers, "start", merged)
-        outcome = train_loop(train_module, adapter, features, settings, run_dir, pad_id, dist, trackers,
+        fan_out(trackers, "start", params.as_dict())
+        outcome = train_loop(train_module, adapter, features, params, run_dir, pad_id, dist, trackers,
                              resume=resume, report=report, budget_s=budget_s)
     except BaseException:
         close_trackers(trackers, None)
@@ -159,13 +199,13 @@ def train_model(config: TamellmConfig, splits: Any = None, run_dir: Path | None 
     if dist.main:
         for split in ("validation", "test"):
             if features.get(split):
-                metrics[split] = evaluate(model, adapter, features[split], settings.eval_batch_size, pad_id)
+                metrics[split] = evaluate(model, adapter, features[split], params.eval_batch_size, pad_id)
         seconds = time.monotonic() - started
         manifest = {**adapter.manifest(), "kind": strategy.kind, "base_model": config.model,
-                    "base_model_path": str(base), "strategy": merged["strategy"], "max_length": merged["max_length"]}
+                    "base_model_path": str(ready.base), "strategy": params.strategy, "max_length": params.max_length}
         from tamellm.train.artifact import save_model_folder
 
-        save_model_folder(strategy.export(model), tokenizer, model_dir, manifest, metrics, merged)
+        save_model_folder(strategy.export(model), tokenizer, model_dir, manifest, metrics, params.as_dict())
         result = {"metrics": metrics, "seconds": seconds, "stopped_early": outcome.stopped_early,
                   "out_of_time": outcome.out_of_time, "best_step": outcome.best_step, "steps": outcome.steps,
                   "primary_metric": adapter.primary[0], "task": config.task,
@@ -173,12 +213,8 @@ def train_model(config: TamellmConfig, splits: Any = None, run_dir: Path | None 
         write_json(run_dir / "result.json", result)
         close_trackers(trackers, metrics)
     dist.barrier()
-    return TrainResult(run_dir, model_dir, metrics, outcome.history, merged, time.monotonic() - started,
+    return TrainResult(run_dir, model_dir, metrics, outcome.history, params.as_dict(), time.monotonic() - started,
                        outcome.stopped_early, outcome.best_step)
-
-
-def _tracking_enabled() -> bool:
-    return os.environ.get("TAMELLM_TRACKING", "1").strip().lower() not in ("0", "false", "no")
 
 
 def _resumed_history(run_dir: Path) -> list[dict]:

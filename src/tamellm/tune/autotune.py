@@ -20,8 +20,12 @@ from typing import Any
 
 from tamellm.config import TamellmConfig, parse_budget
 from tamellm.errors import ConfigError, InputError, MissingExtraError, TamellmError
-from tamellm.metrics import PRIMARY_METRIC
+from tamellm.logs import run_log
+from tamellm.progress import trial_board
 from tamellm.runs import read_json
+from tamellm.tasks import task_spec
+from tamellm.train.callbacks import tracking_enabled
+from tamellm.train.resources import study_resources
 from tamellm.tune.search_space import SearchSpace, build_search_space
 from tamellm.tune.trial import make_run_trial
 
@@ -62,7 +66,7 @@ class TuneResult:
 def primary_metric(config: TamellmConfig, splits: Any) -> tuple[str, str]:
     """(metric name, "maximize" | "minimize") that the search optimises."""
     multi = bool(getattr(getattr(splits, "columns", None), "multi_label", False))
-    name, way = PRIMARY_METRIC["classify-multi-label" if multi and config.task == "classify" else config.task]
+    name, way = task_spec(config.task).metric(multi)
     return name, "maximize" if way == "max" else "minimize"
 
 
@@ -121,14 +125,16 @@ def autotune(
         raise InputError("--resume needs the tune folder to continue", "pass --output <tune folder>")
     folder = Path(tune_dir) if tune_dir else default_tune_dir(config)
     folder.mkdir(parents=True, exist_ok=True)
-    splits = splits if splits is not None else _load_splits(config)
-    metric, direction = primary_metric(config, splits)
-    space = build_search_space(config, splits)
-    (folder / "search_space.json").write_text(json.dumps(space.to_dict(), indent=2), encoding="utf-8")
-    logger.info("tuning %s in %s (%s, budget %s s, trials %s)", metric, folder, backend, budget_s, trials)
-    rows = _search(backend, space, config, splits, folder, metric, direction, budget_s, trials,
-                   ray_address or config.tune.ray_address, resume)
-    return finish(folder, rows, metric, direction, backend, space, time.perf_counter() - start, _examples(splits))
+    with run_log(folder):
+        splits = splits if splits is not None else _load_splits(config)
+        metric, direction = primary_metric(config, splits)
+        space = build_search_space(config, splits)
+        (folder / "search_space.json").write_text(json.dumps(space.to_dict(), indent=2), encoding="utf-8")
+        logger.info("tuning %s in %s (%s, budget %s s, trials %s)", metric, folder, backend, budget_s, trials)
+        rows = _search(backend, space, config, splits, folder, metric, direction, budget_s, trials,
+                       ray_address or config.tune.ray_address, resume)
+        return finish(folder, rows, metric, direction, backend, space, time.perf_counter() - start,
+                      _examples(splits))
 
 
 def _examples(splits: Any, n: int = 3) -> list[str] | None:
@@ -142,15 +148,19 @@ def _examples(splits: Any, n: int = 3) -> list[str] | None:
 def _search(backend: str, space: SearchSpace, config: TamellmConfig, splits: Any, folder: Path, metric: str,
             direction: str, budget_s: float | None, trials: int | None, address: str | None,
             resume: bool) -> list[dict]:
-    run_trial = make_run_trial(config, splits, metric)
     if backend == "ray":
         from tamellm.tune.ray_backend import run_ray
 
-        return run_ray(space, run_trial, folder, metric, direction, config.seed, budget_s, trials, address, resume)
+        # Trials run in Ray workers (other processes): each builds what it needs itself.
+        return run_ray(space, make_run_trial(config, splits, metric), folder, metric, direction, config.seed,
+                       budget_s, trials, address, resume)
     from tamellm.tune.optuna_backend import run_optuna
 
-    return run_optuna(space, run_trial, folder, direction, config.seed, budget_s, trials, config.tune.storage,
-                      resume)
+    resources = study_resources(folder, tracking=tracking_enabled())
+    run_trial = make_run_trial(config, splits, metric, resources)
+    with trial_board(metric, budget_s, trials) as board:
+        return run_optuna(space, run_trial, folder, direction, config.seed, budget_s, trials, config.tune.storage,
+                          resume, board=board)
 
 
 def _best(rows: list[dict], direction: str) -> dict:

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from tamellm.errors import InputError
+from tamellm.logs import adopt_library_loggers
+from tamellm.progress import TrialBoard
 from tamellm.tune.search_space import SearchSpace
 from tamellm.tune.trial import RunTrial, trial_dir
 
@@ -42,9 +44,15 @@ def run_optuna(
     trials: int | None = None,
     storage: str | None = None,
     resume: bool = False,
+    board: TrialBoard | None = None,
 ) -> list[dict]:
-    """Run the search; return every trial of the study (earlier runs of a resumed study included)."""
+    """Run the search; return every trial of the study (earlier runs of a resumed study included).
+
+    ``board`` (progress.trial_board) is told when each trial starts and ends.
+    """
     import optuna
+
+    adopt_library_loggers("optuna")  # "Trial N finished..." belongs in the log file, not the terminal
 
     url = storage_url(tune_dir, storage)
     exists = (tune_dir / "study.db").is_file() if storage is None else resume
@@ -67,6 +75,8 @@ def run_optuna(
             raise optuna.TrialPruned("no time left in the budget")
         params = space.suggest(trial)
         trial.set_user_attr("params", params)
+        if board is not None:
+            board.start(trial.number, params)
 
         def report(step: int, value: float) -> None:
             trial.report(float(value), int(step))
@@ -81,8 +91,19 @@ def run_optuna(
         logger.info("the study already has %d finished trials", trials)
     else:
         study.optimize(objective, n_trials=remaining, timeout=budget_s, catch=(RuntimeError, ValueError),
-                       gc_after_trial=True)
+                       gc_after_trial=True, callbacks=[_tell(board)] if board is not None else None)
     return [_row(t) for t in study.get_trials(deepcopy=False)]
+
+
+def _tell(board: TrialBoard) -> Any:
+    """An Optuna callback that shows each ended trial on the board (budget-skipped ones are left out)."""
+
+    def callback(study: Any, trial: Any) -> None:
+        row = _row(trial)
+        if row["state"] != "SKIPPED":
+            board.finish(row["number"], row["state"], row["value"], row["params"], row["seconds"])
+
+    return callback
 
 
 def _row(trial: Any) -> dict:

@@ -33,13 +33,18 @@ def claim_trial_dir(tune_dir: Path) -> Path:
             number += 1
 
 
-def make_run_trial(config: TamellmConfig, splits: Any, metric: str) -> RunTrial:
-    """A function that trains with one trial's params and returns its validation ``metric``."""
+def make_run_trial(config: TamellmConfig, splits: Any, metric: str, resources: Any = None) -> RunTrial:
+    """A function that trains with one trial's params and returns its validation ``metric``.
+
+    ``resources`` (train.resources.TrainResources) are shared by the trials run in this
+    process: the base model is read, and frozen features computed, once per study.
+    """
 
     def run(params: dict, folder: Path, report: Report, budget_s: float | None) -> float:
         from tamellm.train.run import train_model
 
-        result = train_model(config, splits=splits, run_dir=folder, params=params, report=report, budget_s=budget_s)
+        result = train_model(config, splits=splits, run_dir=folder, params=params, report=report, budget_s=budget_s,
+                             resources=resources)
         value = (result.metrics.get("validation") or {}).get(metric)
         if value is None:
             raise RuntimeError(f"trial in {folder} reported no validation {metric}")

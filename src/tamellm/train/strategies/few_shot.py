@@ -19,13 +19,21 @@ from __future__ import annotations
 import logging
 import random
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 import torch
 
 from tamellm.train.collate import collate
+from tamellm.train.resources import TrainResources, fingerprint
 from tamellm.train.strategies.base import Strategy, register
-from tamellm.train.strategies.linear_head import fit_linear_head, sentence_embedding
+from tamellm.train.strategies.linear_head import (
+    drop_cached_embeddings,
+    fit_linear_head,
+    frozen_embedder,
+    sentence_embedding,
+    use_cached_embeddings,
+)
 
 logger = logging.getLogger(__name__)
 PAIRS_PER_EXAMPLE = 20  # SetFit's default num_iterations
@@ -61,6 +69,9 @@ class FewShot(Strategy):
     tasks = ("classify",)
     sentence_pooling = True
 
+    resources: TrainResources | None = None
+    base_key: str | None = None
+
     def apply(self, model: torch.nn.Module, adapter: Any) -> torch.nn.Module:
         if getattr(adapter, "multi_label", False):
             logger.warning("few-shot pairs use whole label sets for multi-label data")
@@ -71,9 +82,33 @@ class FewShot(Strategy):
                            MAX_PER_CLASS, biggest)
         features = adapter.split_features(adapter.tokenizer, "train", adapter.max_length)
         pad_id = adapter.tokenizer.pad_token_id or 0
+        seed = int(self.params.get("seed", 0))
+        resources = self.resources or TrainResources(shared=False)
+        # The contrastive phase depends on none of the searched knobs: one per study, its encoder reused.
+        key = ("few-shot", self.base_key or f"model-{id(model)}", type(model).__name__, seed,
+               fingerprint([f["input_ids"] for f in features], labels), CONTRASTIVE_LR, PAIRS_PER_EXAMPLE, PAIR_BATCH)
+        state = resources.memo(key, lambda: self._contrastive(model, features, labels, pad_id, seed))
+        encoder = model.base_model
+        encoder.load_state_dict(state)
+        for param in encoder.parameters():
+            param.requires_grad_(False)
+        cached = use_cached_embeddings(model, resources.embeddings, key)
+        if not getattr(adapter, "multi_label", False):
+            plain = frozen_embedder(model)
+            fit_linear_head(model, features, pad_id,
+                            embed=partial(resources.embeddings.embed, key, plain) if cached else plain)
+        return model
+
+    def export(self, model: torch.nn.Module) -> torch.nn.Module:
+        return drop_cached_embeddings(model)
+
+    @staticmethod
+    def _contrastive(model: torch.nn.Module, features: list[dict], labels: list[str], pad_id: int,
+                     seed: int) -> dict[str, torch.Tensor]:
+        """Tune the encoder on seeded pairs; return a copy of its weights."""
         encoder = model.base_model
         optimizer = torch.optim.AdamW(encoder.parameters(), lr=CONTRASTIVE_LR)
-        pairs = make_pairs(labels, int(self.params.get("seed", 0)))
+        pairs = make_pairs(labels, seed)
         encoder.train()
         for start in range(0, len(pairs), PAIR_BATCH):
             chunk = pairs[start:start + PAIR_BATCH]
@@ -89,8 +124,4 @@ class FewShot(Strategy):
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
         logger.info("few-shot: contrastive phase on %d pairs done", len(pairs))
-        for param in encoder.parameters():
-            param.requires_grad_(False)
-        if not getattr(adapter, "multi_label", False):
-            fit_linear_head(model, features, pad_id)
-        return model
+        return {k: v.detach().clone() for k, v in encoder.state_dict().items()}

@@ -1,4 +1,5 @@
-"""The sentence embedding a classification head reads, and a logistic-regression start for that head.
+"""The sentence embedding a classification head reads, a logistic-regression start for that head, and
+a forward pass that reads that embedding from a cache once the encoder is frozen.
 
 Shared by the strategies that freeze the encoder (head-only, few-shot).
 """
@@ -6,10 +7,13 @@ Shared by the strategies that freeze the encoder (head-only, few-shot).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import torch
 
 from tamellm.train.collate import collate
+from tamellm.train.resources import EmbeddingCache
 
 FIT_ROWS = 10_000  # enough rows for a near-converged fit over a few hundred dimensions
 
@@ -41,15 +45,74 @@ def _sample(features: list[dict], limit: int, seed: int, per_class: int = 20) ->
     return [features[i] for i in chosen + [i for rows in missed.values() for i in rows]]
 
 
+def frozen_embedder(model: torch.nn.Module) -> Callable[[dict], torch.Tensor]:
+    """``batch -> sentence embeddings`` with the encoder in eval mode (no dropout) and no gradients."""
+
+    @torch.no_grad()
+    def embed(batch: dict) -> torch.Tensor:
+        encoder = model.base_model
+        was_training = encoder.training
+        encoder.eval()
+        try:
+            return sentence_embedding(model, batch)
+        finally:
+            encoder.train(was_training)
+
+    return embed
+
+
+def _reads_cacheable_embedding(model: torch.nn.Module) -> bool:
+    """A classifier whose logits are head(dropout(sentence embedding)) over a wholly frozen encoder."""
+    return (hasattr(model, "sentence_embedding") and isinstance(getattr(model, "classifier", None), torch.nn.Linear)
+            and hasattr(model, "dropout") and hasattr(model, "_loss")
+            and not any(p.requires_grad for p in model.base_model.parameters()))
+
+
+def use_cached_embeddings(model: torch.nn.Module, cache: EmbeddingCache, key: Hashable) -> bool:
+    """Let ``model``'s forward read its frozen sentence embeddings from ``cache`` (under ``key``).
+
+    With the encoder frozen its output per text never changes, so every epoch (and every
+    trial sharing the cache) embeds a text once and trains the head on the stored vector.
+    The encoder then runs without dropout, as a feature extractor. Returns False (and
+    changes nothing) for models whose head does not read such an embedding.
+    """
+    if not _reads_cacheable_embedding(model):
+        return False
+    from transformers.modeling_outputs import SequenceClassifierOutput
+
+    embed = frozen_embedder(model)
+
+    def forward(input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None,
+                token_type_ids: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+                **_: Any) -> SequenceClassifierOutput:
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None:
+            batch["token_type_ids"] = token_type_ids
+        logits = model.classifier(model.dropout(cache.embed(key, embed, batch)))
+        return SequenceClassifierOutput(loss=None if labels is None else model._loss(logits, labels), logits=logits)
+
+    model.forward = forward  # an instance attribute: nn.Module.__call__ finds it before the class's forward
+    return True
+
+
+def drop_cached_embeddings(model: torch.nn.Module) -> torch.nn.Module:
+    """Restore the model's own forward (before saving or serving it)."""
+    model.__dict__.pop("forward", None)
+    return model
+
+
 @torch.no_grad()
 def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, limit: int = FIT_ROWS,
-                    seed: int = 0) -> None:
+                    seed: int = 0, embed: Callable[[dict], torch.Tensor] | None = None) -> None:
     """Set a single-label classifier's head to scikit-learn's logistic regression on the frozen embeddings.
 
     SetFit's head, and the converged, L2-regularised optimum of what head-only trains; the
     training loop then refines it. Skipped when the head is not one linear layer over the
     embedding (e.g. RoBERTa's two-layer head). ``features`` are the training rows (with labels);
-    at most ``limit`` of them (a seeded sample) are embedded for the fit.
+    at most ``limit`` of them (a seeded sample) are embedded for the fit, by ``embed`` when
+    given (e.g. through an ``EmbeddingCache``).
     """
     from sklearn.linear_model import LogisticRegression
 
@@ -60,8 +123,8 @@ def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, l
     was_training = model.training
     model.eval()
     rows = [{k: v for k, v in f.items() if k != "labels"} for f in features]
-    embeddings = torch.cat([sentence_embedding(model, collate(rows[i:i + 64], pad_id, False))
-                            for i in range(0, len(rows), 64)])
+    embed = embed or (lambda batch: sentence_embedding(model, batch))
+    embeddings = torch.cat([embed(collate(rows[i:i + 64], pad_id, False)) for i in range(0, len(rows), 64)])
     model.train(was_training)
     targets = [int(f["labels"]) for f in features]
     fit = LogisticRegression(max_iter=1000).fit(embeddings.numpy(), targets)
