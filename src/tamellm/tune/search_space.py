@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tamellm.config import TamellmConfig
+from tamellm.registry import Registry
 from tamellm.tasks import task_spec
 
 logger = logging.getLogger(__name__)
@@ -55,14 +56,12 @@ def _few_shot(trial: Any) -> dict:
     return {"learning_rate": _lr(trial, 1e-5, 1e-4)}
 
 
-STRATEGY_SPACES: dict[str, Suggest] = {
-    "full": _full,
-    "lora": _lora,
-    "prompt-tuning": _virtual_tokens,
-    "prefix-tuning": _virtual_tokens,
-    "head-only": _head_only,
-    "few-shot": _few_shot,
-}
+STRATEGY_SPACES: Registry[Suggest] = Registry("search_spaces", "strategy search space")
+for _strategy, _suggest in (("full", _full), ("lora", _lora), ("prompt-tuning", _virtual_tokens),
+                            ("prefix-tuning", _virtual_tokens), ("head-only", _head_only), ("few-shot", _few_shot)):
+    STRATEGY_SPACES.register(_strategy, _suggest)
+
+
 @dataclass
 class SearchSpace:
     """The strategies to try, what stays fixed, and whether imbalance handling is searched."""
