@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from tamellm.cli.common import JsonOption, ModelOption, err_console, print_json
+from tamellm.cli.common import JsonOption, ModelOption, print_json
 from tamellm.cli.train_output import (
     BackendOption,
     BudgetOption,
@@ -27,6 +27,7 @@ from tamellm.cli.train_output import (
     plain,
     show_columns,
     show_summary,
+    show_tune_summary,
 )
 
 DEFAULT_BUDGET = "5m"
@@ -40,13 +41,7 @@ def run_tune(options: dict, json_output: bool) -> None:
     if json_output:
         print_json(plain(result.to_dict()))
         return
-    done = sum(t["state"] == "COMPLETE" for t in result.trials)
-    pruned = sum(t["state"] == "PRUNED" for t in result.trials)
-    params = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in result.best_params.items())
-    err_console.print(f"{len(result.trials)} trials ({done} complete, {pruned} pruned); best {result.metric} "
-                      f"{result.best_value:.4f} with {params}")
-    show_summary(result.best_run.metrics, result.model_dir, result.tune_dir / "report.html", result.seconds,
-                 f", best of {len(result.trials)} trials")
+    show_tune_summary(result)
 
 
 def run_single(options: dict, json_output: bool) -> None:
@@ -102,12 +97,11 @@ def train_command(
         show_columns(api.inspect_data(job.data.train, job.task, job.data.text_column, job.data.label_column))
     hyper = job.train.strategy != "auto" or job.train.learning_rate is not None or job.train.epochs is not None
     if hyper and not (budget or trials or backend or ray_address):
-        run_single({"config": job.model_dump(exclude_unset=True), "run_dir": output, "resume": resume},
-                   json_output)
+        run_single({"config": job, "run_dir": output, "resume": resume}, json_output)
         return
     if not (budget or trials or config):
         budget = DEFAULT_BUDGET  # a few minutes; a config's own tune.budget / tune.trials apply otherwise
-    run_tune({"config": job.model_dump(exclude_unset=True), "budget": budget, "trials": trials,
+    run_tune({"config": job, "budget": budget, "trials": trials,
               "backend": backend, "ray_address": ray_address, "output": output, "resume": resume}, json_output)
 
 

@@ -78,3 +78,24 @@ def show_summary(metrics: dict, model_dir: Path, report: Path | None, seconds: f
     console.print(f"model:  [bold]{model_dir}[/]   (tamellm classify --model {model_dir} \"some text\")")
     if report is not None:
         console.print(f"report: [bold]{report}[/]")
+
+
+def show_tune_summary(result: Any) -> None:
+    """The end of a tune: one panel with the trials, the best trial's params and metrics, and where things are."""
+    from rich.console import Group
+    from rich.panel import Panel
+
+    from tamellm.progress import describe_params
+
+    trials = [t for t in result.trials if t["state"] != "SKIPPED"]
+    done = sum(t["state"] == "COMPLETE" for t in trials)
+    pruned = sum(t["state"] == "PRUNED" for t in trials)
+    best = next((t for t in trials if t["params"] == result.best_params and t["value"] == result.best_value), {})
+    strategy = result.best_params.get("strategy", "")
+    lines = [f"{len(trials)} trials ({done} complete, {pruned} pruned) in {result.seconds:.0f} s",
+             f"best: trial {best.get('number', '?')}, {strategy}  {describe_params(result.best_params)}  "
+             f"-> validation {result.metric} [bold]{result.best_value:.4f}[/]",
+             f"model:  [bold]{result.model_dir}[/]   (tamellm classify --model {result.model_dir} \"some text\")",
+             f"report: [bold]{result.tune_dir / 'report.html'}[/]   log: {result.tune_dir / 'log.txt'}"]
+    body = Group(metrics_table(result.best_run.metrics, "best model"), *lines)
+    console.print(Panel(body, title="AutoTune", title_align="left"))

@@ -38,7 +38,7 @@ def tune_command(
     job = job_config(data, config, model=model, seed=seed)
     if job.data.train is None:
         raise typer.BadParameter("give the training data with --data FILE or data.train in --config")
-    run_tune({"config": job.model_dump(exclude_unset=True), "budget": budget, "trials": trials, "backend": backend,
+    run_tune({"config": job, "budget": budget, "trials": trials, "backend": backend,
               "ray_address": ray_address, "output": output, "resume": resume}, json_output)
 
 

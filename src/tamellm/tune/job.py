@@ -22,8 +22,11 @@ def job_config(
     ``config`` is a YAML path, a dict or a TamellmConfig; ``data`` sets ``data.train``;
     ``overrides`` are flat keys (``learning_rate=1e-4``, ``budget="5m"``, ``model=...``)
     set in the section that has them (None values are ignored). An unknown key is a
-    ConfigError naming it and the nearest valid key.
+    ConfigError naming it and the nearest valid key. A TamellmConfig with nothing to
+    change is already validated and comes back as it is.
     """
+    if isinstance(config, TamellmConfig) and data is None and all(v is None for v in overrides.values()):
+        return config
     if isinstance(config, TamellmConfig):
         base = config.model_dump(exclude_unset=True)
     elif isinstance(config, dict):
