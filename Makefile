@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install llama clean
+.PHONY: demo test lint bench install llama clean chromium
 
 # torch goes in first and stays pinned (constraints.txt): anything that lets pip pick
 # a torch itself pulls a multi-GB CUDA build.
@@ -23,8 +23,22 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/tamellm quickstart
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(VENV)/bin/python -m pytest -q
+
+# The web page's browser tests drive Debian's Chromium (playwright never downloads a browser here).
+# Installed with apt when missing (needs root and the Debian mirror); otherwise those tests skip, loudly.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium with apt-get (about 290 MB) for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+		|| echo "!!! apt-get could not install chromium: the browser tests will be SKIPPED"; \
+	else \
+		echo "!!! no $(CHROMIUM) and apt-get is not usable here (not root?): the browser tests will be SKIPPED;"; \
+		echo "!!! install it with: sudo apt-get install chromium   (or set TAMELLM_CHROMIUM=/path/to/chromium)"; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "explain",
     "compress",
     "serve",
+    "ui",
     "train",
     "tune",
     "eval",

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from tamellm.config import ServeConfig, config_from_dict
-from tamellm.serve import errors, logging_json, routes_openai, routes_ops, routes_tasks
+from tamellm.serve import errors, logging_json, routes_openai, routes_ops, routes_tasks, routes_ui
 from tamellm.serve.auth import KeyStore
 from tamellm.serve.limits import BodySizeLimit
 from tamellm.serve.middleware import RequestContext
@@ -91,6 +91,7 @@ def build_app(models: list[str], settings: dict[str, Any] | ServeConfig | None =
         app.include_router(routes_tasks.audio_router)
     app.include_router(routes_tasks.router)
     app.include_router(routes_ops.router)
+    routes_ui.install(app)  # the web page at / and its /ui/api endpoints
     return app
 
 

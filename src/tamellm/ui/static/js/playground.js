@@ -1,0 +1,159 @@
+// Playground: classification (+ Why?), named entities, similarity search.
+import { call } from "./api.js";
+import { $, el, errorLine, fill, num, setOptions } from "./dom.js";
+import { renderExplanation } from "./explanation.js";
+import { py, sh, showHint } from "./hints.js";
+
+let models = [];
+let lastClassify = null;
+
+const serving = (task) => models.filter((m) => m.tasks.includes(task));
+const options = (list) => list.map((m) => ({ value: m.name, label: `${m.name} (${m.tasks[0]})` }));
+const zeroShot = (name) => {
+  const m = models.find((x) => x.name === name);
+  return Boolean(m) && !m.tasks.includes("classify");
+};
+// The folder or catalog name a model was served from: what Python and the CLI take.
+const sourceOf = (name) => (models.find((m) => m.name === name) || { source: name }).source;
+const labelList = () => $("#classify-labels").value.split(",").map((s) => s.trim()).filter(Boolean);
+
+function busy(button, on) { button.disabled = on; button.setAttribute("aria-busy", on ? "true" : "false"); }
+
+export function init(info) {
+  models = info.models;
+  const classifiers = [...serving("classify"), ...serving("zero-shot-classification")
+    .filter((m) => !m.tasks.includes("classify"))];
+  setOptions($("#classify-model"), options(classifiers), "no classifier loaded");
+  setOptions($("#ner-model"), options(serving("ner")), "no NER model loaded");
+  setOptions($("#similarity-model"), options(serving("embed")), "no embedding model loaded");
+  setOptions($("#explain-method"), [{ value: "", label: "default" },
+    ...info.explainers.map((n) => ({ value: n, label: n }))]);
+  $("#classify-model").addEventListener("change", syncLabels);
+  syncLabels();
+  $("#classify-submit").addEventListener("click", classify);
+  $("#classify-explain").addEventListener("click", explain);
+  $("#ner-submit").addEventListener("click", ner);
+  $("#similarity-submit").addEventListener("click", similarity);
+}
+
+function syncLabels() {
+  $("#classify-labels").disabled = !zeroShot($("#classify-model").value);
+}
+
+async function classify() {
+  const button = $("#classify-submit");
+  const text = $("#classify-text").value;
+  const model = $("#classify-model").value || undefined;
+  const labels = zeroShot(model) ? labelList() : undefined;
+  const out = $("#classify-result");
+  busy(button, true);
+  $("#classify-explain").disabled = true;
+  fill($("#classify-explanation"));
+  try {
+    const answer = await call("/v1/classify", { method: "POST", body: { model, input: text, labels } });
+    const item = answer.data[0];
+    lastClassify = { text, model: answer.model, labels, label: item.label, classes: Object.keys(item.scores) };
+    const ranked = Object.entries(item.scores).sort((a, b) => b[1] - a[1]);
+    fill(out,
+      el("p", { class: "winner" }, "Label: ", el("strong", { "data-testid": "classify-result-label", text: item.label }),
+        ` (${(item.score * 100).toFixed(1)} %)`),
+      el("div", { "aria-label": "Probability per label", role: "list" }, ranked.map(([label, p]) => {
+        const bar = el("span");
+        bar.style.width = `${Math.max(0, Math.min(100, p * 100)).toFixed(1)}%`;
+        return el("div", { class: "bar-row", role: "listitem", "data-testid": "classify-bar" },
+          el("span", { text: label }), el("div", { class: "bar", "aria-hidden": "true" }, bar),
+          el("span", { class: "num", text: `${(p * 100).toFixed(1)} %` }));
+      })));
+    $("#classify-explain").disabled = false;
+    const lab = labels ? `, labels=${JSON.stringify(labels)}` : "";
+    showHint($("#classify-hint"), `import tamellm\ntamellm.classify(${py(text)}${lab}, model=${py(sourceOf(answer.model))})`,
+      `tamellm classify ${sh(text)} --model ${sh(sourceOf(answer.model))}${labels ? ` --labels ${sh(labels.join(","))}` : ""}`);
+  } catch (error) {
+    fill(out, errorLine(error));
+  } finally {
+    busy(button, false);
+  }
+}
+
+async function explain() {
+  if (!lastClassify) return;
+  const button = $("#classify-explain");
+  const out = $("#classify-explanation");
+  const method = $("#explain-method").value || undefined;
+  const { text, model, labels, classes } = lastClassify;
+  busy(button, true);
+  fill(out, el("p", { class: "muted", text: "Explaining…" }));
+  try {
+    const ask = async (label) => (await call("/v1/explain",
+      { method: "POST", body: { model, input: text, method, labels, label } })).explanation;
+    renderExplanation(out, await ask(undefined), classes, ask);
+    const m = method ? `, method=${py(method)}` : "";
+    const lab = labels ? `, labels=${JSON.stringify(labels)}` : "";
+    showHint($("#classify-hint"), `import tamellm\ne = tamellm.explain(${py(text)}, model=${py(sourceOf(model))}${lab}${m})\nprint(e.words)`,
+      `tamellm explain ${sh(sourceOf(model))} ${sh(text)}${method ? ` --method ${method}` : ""}${labels ? ` --labels ${sh(labels.join(","))}` : ""}`);
+  } catch (error) {
+    fill(out, errorLine(error));
+  } finally {
+    busy(button, false);
+  }
+}
+
+async function ner() {
+  const button = $("#ner-submit");
+  const text = $("#ner-text").value;
+  const model = $("#ner-model").value || undefined;
+  const out = $("#ner-result");
+  busy(button, true);
+  try {
+    const answer = await call("/v1/ner", { method: "POST", body: { model, input: text } });
+    const entities = [...answer.data[0].entities].sort((a, b) => a.start - b.start);
+    const parts = [];
+    let at = 0;
+    for (const e of entities) {
+      if (e.start < at) continue; // overlapping spans: keep the first
+      parts.push(text.slice(at, e.start));
+      parts.push(el("mark", { class: "ent", "data-testid": "ner-entity", "data-label": e.label,
+        title: e.score == null ? e.label : `${e.label} ${num(e.score, 2)}` },
+        text.slice(e.start, e.end), el("span", { class: "tag", text: e.label })));
+      at = e.end;
+    }
+    parts.push(text.slice(at));
+    fill(out, entities.length ? parts : el("span", { class: "muted", text: "No entities found." }));
+    showHint($("#ner-hint"), `import tamellm\ntamellm.ner(${py(text)}, model=${py(sourceOf(answer.model))})`,
+      `tamellm ner ${sh(text)} --model ${sh(sourceOf(answer.model))}`);
+  } catch (error) {
+    fill(out, errorLine(error));
+  } finally {
+    busy(button, false);
+  }
+}
+
+function cosine(a, b) {
+  let dot = 0, na = 0, nb = 0;
+  for (let i = 0; i < a.length; i += 1) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+  return dot / (Math.sqrt(na * nb) || 1);
+}
+
+async function similarity() {
+  const button = $("#similarity-submit");
+  const query = $("#similarity-query").value;
+  const lines = $("#similarity-lines").value.split("\n").map((s) => s.trim()).filter(Boolean);
+  const model = $("#similarity-model").value || undefined;
+  const out = $("#similarity-result");
+  busy(button, true);
+  try {
+    if (!query.trim() || !lines.length) throw new Error("Type a query and at least one line to search.");
+    const answer = await call("/v1/embeddings", { method: "POST", body: { model, input: [query, ...lines] } });
+    const [q, ...rest] = answer.data.map((d) => d.embedding);
+    const ranked = lines.map((line, i) => ({ line, score: cosine(q, rest[i]) })).sort((a, b) => b.score - a.score);
+    fill(out, ranked.map((r) => el("li", { "data-testid": "similarity-item" },
+      el("span", { class: "score", text: num(r.score, 3) }), r.line)));
+    showHint($("#similarity-hint"),
+      `import tamellm\ntamellm.similarity(${py(query)}, ${JSON.stringify(lines)}, model=${py(sourceOf(answer.model))})`,
+      `tamellm embed ${sh(query)} --model ${sh(sourceOf(answer.model))} --json`);
+  } catch (error) {
+    fill(out, errorLine(error));
+  } finally {
+    busy(button, false);
+  }
+}

@@ -1,0 +1,379 @@
+"""The web page in a real browser (Debian's Chromium through Playwright) against a real ``tamellm serve``.
+
+One server (tiny models, an API key, a runs folder holding a run trained in-process) and one
+browser for the whole module. Every page checks that no request left 127.0.0.1, that
+nothing was logged to the console as an error and that no dialog (an injected script) opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = os.environ.get("TAMELLM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+KEY = "ui-test-key-0123456789"
+MALICIOUS = "<img src=x onerror=alert(1)>"
+GOOD = ["great phone", "I love this restaurant", "the food is wonderful", "a wonderful film"]
+BAD = ["awful soup", "the service was terrible", "boring and far too long", "a terrible phone"]
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+if not (shutil.which(CHROMIUM) or Path(CHROMIUM).is_file()):
+    pytest.skip(f"BROWSER TESTS SKIPPED: no Chromium at {CHROMIUM} (`make test` installs it with apt-get; "
+                "or set TAMELLM_CHROMIUM)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="BROWSER TESTS SKIPPED: pip install playwright")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _reviews(path: Path) -> Path:
+    rows = ["review,stars"] + [f"{t},good" for t in GOOD * 4] + [f"{t},bad" for t in BAD * 4]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory, tiny_bert_dir):
+    """A runs folder holding one run trained with the public API (as `tamellm train` would)."""
+    import tamellm
+
+    root = tmp_path_factory.mktemp("ui-runs")
+    data = _reviews(root.parent / "reviews.csv")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TAMELLM_TRACKING", "0")
+        tamellm.train(data, model=str(tiny_bert_dir), run_dir=root / "cli-run", strategy="head-only", epochs=2,
+                      max_length=16, eval_steps=2)
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(runs_dir, tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, tiny_gpt2_the_dir):
+    """`tamellm serve` in a subprocess on a free loopback port, with an API key."""
+    port = _free_port()
+    env = {**os.environ, "TAMELLM_API_KEYS": KEY, "TAMELLM_RUNS_DIR": str(runs_dir), "TAMELLM_TRACKING": "0"}
+    models = [str(p) for p in (tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, tiny_gpt2_the_dir)]
+    process = subprocess.Popen([sys.executable, "-m", "tamellm.cli.main", "serve", *models, "--port", str(port),
+                                "--backend", "transformers"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited {process.returncode}: {process.stderr.read()[-3000:]}")
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("server not ready in 120 s")
+        time.sleep(0.25)
+    yield {"url": url, "port": port, "models": [Path(m).name for m in models]}
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Watch:
+    """What a page did that it must not: requests off the server, console errors, dialogs."""
+
+    def __init__(self, port: int) -> None:
+        self.origin = f"http://127.0.0.1:{port}"
+        self.outside: list[str] = []
+        self.console: list[str] = []
+        self.dialogs: list[str] = []
+        self.allowed_console: tuple[str, ...] = ()
+
+    def route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(self.origin + "/") or url == self.origin:
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def on_console(self, message) -> None:
+        if message.type == "error" and not any(a in message.text for a in self.allowed_console):
+            self.console.append(message.text)
+
+    def check(self) -> None:
+        assert self.outside == [], f"requests left 127.0.0.1: {self.outside}"
+        assert self.console == [], f"console errors: {self.console}"
+        assert self.dialogs == [], f"dialogs opened (injected script?): {self.dialogs}"
+
+
+def _open(browser, server, width: int = 1280, key: str | None = KEY, **options):
+    context = browser.new_context(viewport={"width": width, "height": 900}, **options)
+    watch = Watch(server["port"])
+    context.route("**/*", watch.route)
+    if key:
+        context.add_init_script(f"sessionStorage.setItem('tamellm.apiKey', {json.dumps(key)})")
+    page = context.new_page()
+    page.on("console", watch.on_console)
+    page.on("pageerror", lambda exc: watch.console.append(f"page error: {exc}"))
+    page.on("dialog", lambda dialog: (watch.dialogs.append(dialog.message), dialog.dismiss()))
+    page.set_default_timeout(30_000)
+    return context, page, watch
+
+
+@pytest.fixture
+def page(browser, server):
+    context, page, watch = _open(browser, server)
+    page.goto(server["url"] + "/")
+    yield page
+    try:
+        watch.check()
+    finally:
+        context.close()
+
+
+def _model(server, prefix: str) -> str:
+    return next(name for name in server["models"] if name.startswith(prefix))
+
+
+def test_page_is_served_with_a_strict_content_security_policy(server):
+    answer = httpx.get(server["url"] + "/")
+    assert answer.status_code == 200 and "text/html" in answer.headers["content-type"]
+    policy = answer.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy and "unsafe" not in policy
+    assert 'data-testid="nav-playground"' in answer.text
+    assert httpx.get(server["url"] + "/ui/static/js/app.js").status_code == 200
+    assert httpx.get(server["url"] + "/ui/api/runs").status_code == 401  # the data needs the key
+
+
+def test_classify_zero_shot_and_fine_tuned(page, server):
+    page.get_by_test_id("classify-model").select_option(_model(server, "tiny-bert"))
+    page.get_by_test_id("classify-labels").fill("sports, politics, weather")
+    page.get_by_test_id("classify-text").fill("The team won the cup")
+    page.get_by_test_id("classify-submit").click()
+    label = page.get_by_test_id("classify-result-label")
+    label.wait_for()
+    assert label.inner_text() in {"sports", "politics", "weather"}
+    assert page.get_by_test_id("classify-bar").count() == 3
+    page.get_by_test_id("classify-model").select_option(_model(server, "tiny-classifier"))
+    sync_api.expect(page.get_by_test_id("classify-labels")).to_be_disabled()
+    page.get_by_test_id("classify-submit").click()
+    sync_api.expect(page.get_by_test_id("classify-bar")).to_have_count(2)
+    assert page.get_by_test_id("classify-result-label").inner_text() in {"positive", "negative"}
+    hint = page.get_by_test_id("code-hint").first
+    assert "tamellm.classify(" in hint.text_content() and "tamellm classify" in hint.text_content()
+
+
+def test_why_shows_a_score_per_word(page, server):
+    page.get_by_test_id("classify-model").select_option(_model(server, "tiny-classifier"))
+    page.get_by_test_id("classify-text").fill("the film was boring")
+    page.get_by_test_id("classify-submit").click()
+    page.get_by_test_id("classify-result-label").wait_for()
+    page.get_by_test_id("explain-method").select_option("occlusion")
+    page.get_by_test_id("classify-explain").click()
+    words = page.get_by_test_id("explanation-word")
+    sync_api.expect(words).to_have_count(4)
+    assert [w.locator(".w").inner_text() for w in words.all()] == ["the", "film", "was", "boring"]
+    scores = [float(w.get_attribute("data-score")) for w in words.all()]
+    assert any(s != 0 for s in scores)
+    assert "occlusion" in page.locator("#classify-explanation").inner_text()
+    assert page.get_by_test_id("explanation-legend").is_visible()
+    tabs = page.get_by_test_id("explanation-tab")
+    assert tabs.count() == 2  # one per class: the scores toward each label
+    other = next(t for t in tabs.all() if t.get_attribute("aria-selected") == "false")
+    other.click()
+    sync_api.expect(page.locator("#classify-explanation h3")).to_contain_text(other.inner_text())
+    sync_api.expect(other).to_have_attribute("aria-selected", "true")
+    # Scores are also text (not colour alone) and each word has an accessible name with its score.
+    assert words.first.locator(".s").inner_text().strip() != ""
+    assert "the:" in words.first.get_attribute("aria-label")
+
+
+def test_malicious_text_is_shown_as_text(page, server):
+    page.get_by_test_id("classify-model").select_option(_model(server, "tiny-classifier"))
+    page.get_by_test_id("classify-text").fill(MALICIOUS)
+    page.get_by_test_id("classify-submit").click()
+    page.get_by_test_id("classify-result-label").wait_for()
+    page.get_by_test_id("classify-explain").click()
+    page.get_by_test_id("explanation-word").first.wait_for()
+    page.get_by_test_id("chat-input").fill(MALICIOUS)
+    page.locator("#chat-max-tokens").fill("3")
+    page.get_by_test_id("chat-send").click()
+    sync_api.expect(page.get_by_test_id("chat-message-user")).to_have_text("You" + MALICIOUS)
+    assert page.locator("main img").count() == 0  # nothing parsed as HTML
+    assert MALICIOUS in page.locator("#classify-hint").text_content()
+    sync_api.expect(page.get_by_test_id("chat-send")).to_be_enabled()
+
+
+def test_chat_streams_and_stop_ends_it(page, server):
+    page.locator("#chat-max-tokens").fill("200")
+    # Click Stop from inside the page as soon as the first words arrive (a tiny model streams fast).
+    page.evaluate("""() => new MutationObserver((_, observer) => {
+        const answer = document.querySelector('[data-testid=chat-message-assistant] .text');
+        if (answer && answer.textContent.trim()) {
+            document.getElementById('chat-stop').click();
+            observer.disconnect();
+        }
+    }).observe(document.getElementById('chat-log'), {subtree: true, childList: true, characterData: true})""")
+    page.get_by_test_id("chat-input").fill("Go on")
+    page.get_by_test_id("chat-send").click()
+    page.get_by_test_id("chat-stopped").wait_for()
+    answer = page.get_by_test_id("chat-message-assistant").locator(".text").inner_text()
+    assert 0 < answer.split().count("the") < 200
+    sync_api.expect(page.get_by_test_id("chat-send")).to_be_enabled()
+    assert "tokens" in page.get_by_test_id("chat-speed").inner_text()
+    # The next message streams to its end.
+    page.locator("#chat-max-tokens").fill("12")
+    page.get_by_test_id("chat-input").fill("Again")
+    page.get_by_test_id("chat-send").click()
+    second = page.get_by_test_id("chat-message-assistant").nth(1)
+    sync_api.expect(page.get_by_test_id("chat-send")).to_be_enabled()
+    assert second.locator(".text").inner_text().split().count("the") == 12
+    assert "tokens/s" in page.get_by_test_id("chat-speed").inner_text()
+
+
+def test_ner_highlights_spans(page):
+    page.get_by_test_id("ner-text").fill("Barack Obama visited Paris")
+    page.get_by_test_id("ner-submit").click()
+    entity = page.get_by_test_id("ner-entity").first
+    entity.wait_for()
+    assert entity.get_attribute("data-label") in {"PER", "LOC"}
+    assert page.get_by_test_id("ner-result").inner_text().replace("PER", "").replace("LOC", "").split() == \
+        "Barack Obama visited Paris".split()
+
+
+def test_similarity_ranks_every_line(page):
+    page.get_by_test_id("similarity-submit").click()
+    sync_api.expect(page.get_by_test_id("similarity-item")).to_have_count(3)
+
+
+def test_runs_page_shows_a_run_started_outside_the_page(page):
+    page.get_by_test_id("nav-runs").click()
+    row = page.get_by_test_id("runs-row").filter(has_text="cli-run")
+    sync_api.expect(row).to_have_count(1)
+    assert "head-only" in row.inner_text()
+    row.get_by_role("button").click()
+    page.get_by_test_id("run-metrics").wait_for()
+    assert page.get_by_test_id("chart").count() >= 1 and page.locator("#run-detail svg").count() >= 1
+    page.get_by_test_id("confusion-matrix").wait_for()
+    page.get_by_test_id("run-try-submit").click()
+    sync_api.expect(page.get_by_test_id("run-try-result")).to_contain_text("Prediction:")
+
+
+def test_models_page_lists_loaded_models_and_the_catalog(page, server):
+    page.get_by_test_id("nav-models").click()
+    sync_api.expect(page.get_by_test_id("models-loaded-row")).to_have_count(4)
+    assert page.get_by_test_id("models-catalog-row").filter(has_text="minilm-l6").count() == 1
+
+
+def test_api_key_flow(browser, server):
+    context, page, watch = _open(browser, server, key=None)
+    watch.allowed_console = ("401",)  # the browser logs the refused calls themselves
+    try:
+        page.goto(server["url"] + "/")
+        banner = page.get_by_test_id("error-banner")
+        sync_api.expect(banner).to_contain_text("needs an API key")
+        page.get_by_test_id("api-key-input").fill("wrong-key-123456")
+        page.get_by_test_id("api-key-save").click()
+        sync_api.expect(banner).to_contain_text("Invalid API key")
+        page.get_by_test_id("api-key-input").fill(KEY)
+        page.get_by_test_id("api-key-save").click()
+        sync_api.expect(banner).to_be_hidden()
+        assert page.evaluate("sessionStorage.getItem('tamellm.apiKey')") == KEY
+        page.get_by_test_id("classify-submit").click()
+        page.get_by_test_id("classify-result-label").wait_for()
+        watch.check()
+    finally:
+        context.close()
+
+
+def test_train_from_upload_to_a_usable_model(page, server, tmp_path, tiny_bert_dir):
+    page.get_by_test_id("nav-train").click()
+    page.get_by_test_id("train-file").set_input_files(str(_reviews(tmp_path / "reviews.csv")))
+    columns = page.get_by_test_id("train-columns")
+    sync_api.expect(columns).to_contain_text("review")
+    assert "stars" in columns.inner_text()
+    page.get_by_test_id("train-model").fill(str(tiny_bert_dir))
+    page.get_by_test_id("train-budget").fill("")
+    page.get_by_test_id("train-strategy").select_option("head-only")
+    page.get_by_test_id("train-epochs").fill("1")
+    page.get_by_test_id("train-start").click()
+    status = page.get_by_test_id("train-status")
+    sync_api.expect(status).to_have_attribute("data-status", "done", timeout=150_000)
+    result = page.get_by_test_id("train-result")
+    assert "model" in page.get_by_test_id("train-model-dir").inner_text()
+    assert "tamellm train --data" in page.locator("#train-hint").text_content()
+    result.get_by_test_id("train-open-run").click()
+    page.get_by_test_id("run-try-submit").click()
+    sync_api.expect(page.get_by_test_id("run-try-result")).to_contain_text("Prediction:")
+    assert page.get_by_test_id("run-try-result").locator("strong").inner_text() in {"good", "bad"}
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_section_fits_the_width(browser, server, tmp_path_factory, width):
+    context, page, watch = _open(browser, server, width=width)
+    shots = tmp_path_factory.mktemp(f"screenshots-{width}")
+    try:
+        page.goto(server["url"] + "/")
+        page.get_by_test_id("classify-model").locator("option").first.wait_for(state="attached")
+        for section in ("playground", "train", "runs", "models"):
+            page.get_by_test_id(f"nav-{section}").click()
+            page.locator(f"#section-{section}").wait_for()
+            page.wait_for_timeout(150)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, f"{section} is {overflow}px wider than {width}px"
+            page.screenshot(path=str(shots / f"{section}.png"), full_page=True)
+        # Keyboard: Tab reaches the skip link, then the navigation, with a visible focus ring.
+        page.goto(server["url"] + "/")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        focused = page.evaluate("[document.activeElement.dataset.testid, getComputedStyle(document.activeElement)"
+                                ".outlineStyle]")
+        assert focused == ["nav-playground", "solid"]
+        watch.check()
+    finally:
+        context.close()
+    print(f"screenshots at {shots}")
+
+
+@pytest.mark.skipif(not AXE.is_file(), reason="axe-core is not vendored in tests/vendor")
+def test_no_critical_accessibility_violation(browser, server):
+    # axe is injected through the debugger protocol, which the page's CSP rightly refuses to a script tag.
+    context, page, watch = _open(browser, server, bypass_csp=True)
+    try:
+        page.goto(server["url"] + "/")
+        page.get_by_test_id("classify-model").locator("option").first.wait_for(state="attached")
+        page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+        found = {}
+        for section in ("playground", "train", "runs", "models"):
+            page.get_by_test_id(f"nav-{section}").click()
+            page.wait_for_timeout(200)
+            result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                                   ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.length}))")
+            found[section] = result
+        critical = {s: [v for v in vs if v["impact"] in ("critical", "serious")] for s, vs in found.items()}
+        assert all(not v for v in critical.values()), critical
+    finally:
+        context.close()
