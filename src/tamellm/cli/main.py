@@ -37,6 +37,7 @@ COMMAND_MODULES = [
     "eval",
     "predict",
     "runs",
+    "monitor",
 ]
 
 app = typer.Typer(
