@@ -127,7 +127,9 @@ def auto_compress(
     resolved = resolve(model)
     if resolved.task != "classify":
         raise InputError(f"Model '{resolved.name}' is a {resolved.task} model; compress measures accuracy on "
-                         "classifiers", "pass a fine-tuned classifier folder (task classify)")
+                         "classifiers, so it takes classifiers only",
+                         "pass a fine-tuned classifier folder (task classify); use this model as it is "
+                         "(tamellm serve / predict)")
     source = resolved.path.resolve()
     plan = parse_plan(methods)
     check_compressible(resolved, sorted({step for chain in plan for step in chain}, key=list(COMPRESSORS).index))
