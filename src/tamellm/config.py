@@ -116,6 +116,8 @@ class ServeConfig(Section):
         "auto", description="runtime for the models it applies to: onnxruntime runs fine-tuned classifiers "
         "(same weights, exported once), llama.cpp GGUF chat models, the others stay on transformers; auto = "
         "onnxruntime for classifiers, falling back to transformers if their export fails")
+    faq: list[str] = Field(default_factory=list,
+                           description="FAQ index folders to answer from at /v1/faq/NAME/ask (DIR or NAME=DIR)")
 
 
 class TamellmConfig(Section):

@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "predict",
     "runs",
     "monitor",
+    "faq",
 ]
 
 app = typer.Typer(

@@ -9,7 +9,7 @@ import typer
 
 
 def serve_command(
-    models: Annotated[list[str], typer.Argument(help="Catalog names or model folders to serve.")],
+    models: Annotated[list[str] | None, typer.Argument(help="Catalog names or model folders to serve.")] = None,
     host: Annotated[
         str, typer.Option("--host", help="Address to bind (anything but loopback needs API keys).")
     ] = "127.0.0.1",
@@ -59,12 +59,17 @@ def serve_command(
         ),
     ] = "auto",
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
+    faq: Annotated[
+        list[str] | None,
+        typer.Option("--faq", help="FAQ index folder to answer from at /v1/faq/NAME/ask (DIR or NAME=DIR; "
+                     "repeatable); built with `tamellm faq build`."),
+    ] = None,
 ) -> None:
     """Serve models over HTTP: /v1/chat/completions, /v1/embeddings, /v1/classify, /v1/ner, ... and /docs."""
     from tamellm.serve import serve
 
     serve(
-        models,
+        models or [],
         host=host,
         port=port,
         api_key_file=api_key_file,
@@ -79,6 +84,7 @@ def serve_command(
         threads=threads,
         backend=backend,
         log_level=log_level,
+        faq=faq or [],
     )
 
 

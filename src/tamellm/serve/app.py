@@ -58,10 +58,11 @@ def check_binding(host: str, keys: KeyStore) -> None:
 def build_app(models: list[str], settings: dict[str, Any] | ServeConfig | None = None) -> FastAPI:
     """Load ``models`` (catalog names or folders) and build the app that serves them."""
     config = settings_from(settings)
-    if not models:
+    if not models and not config.faq:
         from tamellm.errors import InputError
 
-        raise InputError("No model to serve", "name at least one model, e.g. `tamellm serve minilm-l6`")
+        raise InputError("No model to serve",
+                         "name at least one model, e.g. `tamellm serve minilm-l6`, or a FAQ with --faq DIR")
     keys = KeyStore.load(config.api_key_file)
     check_binding(config.host, keys)
     state = ServerState(list(models), config, keys)
@@ -91,6 +92,10 @@ def build_app(models: list[str], settings: dict[str, Any] | ServeConfig | None =
         app.include_router(routes_tasks.audio_router)
     app.include_router(routes_tasks.router)
     app.include_router(routes_ops.router)
+    if config.faq:
+        from tamellm.serve import routes_faq
+
+        routes_faq.install(app, config.faq)
     routes_ui.install(app)  # the web page at / and its /ui/api endpoints
     return app
 

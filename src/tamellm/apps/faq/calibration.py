@@ -1,0 +1,76 @@
+"""Choosing the handoff threshold from the FAQ itself, with no labelled questions.
+
+The confidence of an answer is the dense similarity of the question to the best entry.
+Questions the FAQ answers are simulated by (a) the other questions of an entry that shares
+its answer, when the FAQ has such variants, and (b) each question with some words dropped;
+questions it does not answer by each question against the FAQ without its own answer (the
+nearest entry with a different answer). The threshold is the one that separates the two
+best (highest balanced accuracy).
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from tamellm.apps.faq.index import FaqIndex, embed
+
+DEFAULT_THRESHOLD = 0.5  # used when the FAQ is too small to calibrate on
+MIN_EXAMPLES = 4
+MAX_SAMPLES = 400  # enough for a stable threshold; keeps a build of a large FAQ quick
+
+
+def _drop_words(text: str, rng: random.Random, keep: float = 0.7) -> str:
+    words = text.split()
+    if len(words) <= 2:
+        return text
+    kept = [w for w in words if rng.random() < keep]
+    return " ".join(kept or words[:1])
+
+
+def best_threshold(positives: np.ndarray, negatives: np.ndarray) -> tuple[float, float]:
+    """The cut (midway between two observed scores) with the highest balanced accuracy, and that accuracy."""
+    values = np.unique(np.concatenate([positives, negatives]))
+    cuts = (values[:-1] + values[1:]) / 2 if len(values) > 1 else values
+    best, best_acc = float(cuts[0]), -1.0
+    for cut in cuts:
+        acc = ((positives >= cut).mean() + (negatives < cut).mean()) / 2
+        if acc > best_acc:
+            best, best_acc = float(cut), float(acc)
+    return best, best_acc
+
+
+def calibrate(index: FaqIndex, seed: int = 0) -> dict:
+    """Calibrate the handoff threshold on ``index``; returns ``{"threshold", "balanced_accuracy", ...}``."""
+    n = len(index)
+    rng = random.Random(seed)
+    sample = sorted(rng.sample(range(n), min(n, MAX_SAMPLES)))
+    keys: dict[str, int] = {}
+    answer_key = np.array([keys.setdefault(" ".join(e.answer.split()).casefold(), len(keys))
+                           for e in index.entries])
+    sim = index.question_vectors[sample] @ index.question_vectors.T  # the same confidence that search uses
+    positives: list[float] = []
+    negatives: list[float] = []
+    for row, i in enumerate(sample):
+        same = answer_key == answer_key[i]
+        siblings = same.copy()
+        siblings[i] = False
+        if siblings.any():
+            # a variant's confidence when only its siblings are indexed: their best similarity
+            positives.append(float(sim[row][siblings].max()))
+        if (~same).any():
+            negatives.append(float(sim[row][~same].max()))
+    if sample:
+        dropped = [_drop_words(index.entries[i].question, rng) for i in sample]
+        vectors = embed(dropped, index.encoder)
+        for vector, i in zip(vectors, sample, strict=True):
+            positives.append(float(index.question_vectors[i] @ vector))
+    pos, neg = np.array(positives), np.array(negatives)
+    if len(pos) < MIN_EXAMPLES or len(neg) < MIN_EXAMPLES:
+        return {"threshold": DEFAULT_THRESHOLD, "method": "default (too few entries to calibrate)",
+                "positives": len(pos), "negatives": len(neg)}
+    threshold, accuracy = best_threshold(pos, neg)
+    return {"threshold": round(threshold, 4), "method": "balanced accuracy on simulated questions",
+            "balanced_accuracy": round(accuracy, 4), "positives": len(pos), "negatives": len(neg),
+            "positive_median": round(float(np.median(pos)), 4), "negative_median": round(float(np.median(neg)), 4)}

@@ -1,0 +1,108 @@
+"""``tamellm faq build|ask|eval``: a customer-service FAQ assistant from a FAQ file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tamellm.cli.common import JsonOption, console, err_console, print_json
+
+faq_app = typer.Typer(help="A FAQ assistant: build an index from a FAQ file, ask it questions, measure it.",
+                      no_args_is_help=True)
+
+ModeOption = Annotated[str, typer.Option("--mode", help="hybrid (dense + BM25, default), dense or bm25.")]
+ThresholdOption = Annotated[
+    float | None, typer.Option("--threshold", help="Hand off below this confidence (default: the calibrated one).")
+]
+
+
+@faq_app.command("build")
+def build_command(
+    data: Annotated[Path, typer.Argument(help="FAQ file (csv, tsv, jsonl, parquet) with question and answer columns.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the index to.")],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Encoder: catalog name or folder (default minilm-l6).")
+    ] = None,
+    question_column: Annotated[str | None, typer.Option("--question-column", help="Question column.")] = None,
+    answer_column: Annotated[str | None, typer.Option("--answer-column", help="Answer column.")] = None,
+    id_column: Annotated[
+        str | None, typer.Option("--id-column", help="Id column (default: 'id', else the row number).")
+    ] = None,
+    threshold: ThresholdOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Index a FAQ: embeddings, BM25 and a handoff threshold calibrated on the FAQ itself."""
+    from tamellm.apps.faq import build_faq
+
+    result = build_faq(data, output, model, question_column, answer_column, id_column, threshold)
+    if json_output:
+        print_json(result.to_dict())
+        return
+    for line in result.report.warnings():
+        err_console.print(f"warning: {line}", highlight=False)
+    cal = result.calibration
+    console.print(f"Indexed {result.entries} entries from {data} into {result.folder} in {result.seconds:.1f} s; "
+                  f"handoff below confidence {cal['threshold']:.3f} ({cal['method']})", highlight=False)
+
+
+@faq_app.command("ask")
+def ask_command(
+    folder: Annotated[Path, typer.Argument(help="FAQ index folder (from `tamellm faq build`).")],
+    question: Annotated[str, typer.Argument(help="The customer's question.")],
+    history: Annotated[
+        list[str] | None, typer.Option("--history", help="An earlier question, for follow-ups (repeatable).")
+    ] = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", help="Answers to return.", min=1)] = 5,
+    generate: Annotated[
+        bool, typer.Option("--generate", help="Let the chat model rephrase from the retrieved answers, citing ids.")
+    ] = False,
+    mode: ModeOption = "hybrid",
+    threshold: ThresholdOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Answer a question from the FAQ, citing the entry, or hand off when the FAQ does not answer it."""
+    from tamellm.apps.faq import FaqAssistant
+
+    assistant = FaqAssistant.load(folder, threshold=threshold, mode=mode, top_k=top_k)
+    result = assistant.ask(question, history=history or None, generate=generate)
+    if json_output:
+        print_json(result.to_dict())
+        return
+    console.print(result.reply, highlight=False)
+    verdict = "handoff" if result.handoff else "answered"
+    console.print(f"\n[dim]{verdict}: confidence {result.confidence:.3f}, threshold {result.threshold:.3f}"
+                  f"{', read as a follow-up' if result.follow_up else ''}[/dim]")
+    for answer in result.answers:
+        console.print(f"  [{answer.id}] {answer.score:.3f}  {answer.question[:90]}", highlight=False)
+
+
+@faq_app.command("eval")
+def eval_command(
+    folder: Annotated[Path, typer.Argument(help="FAQ index folder.")],
+    data: Annotated[Path, typer.Option("--data", help="Questions with the expected id or answer text "
+                                                      "(empty: should hand off).")],
+    question_column: Annotated[str | None, typer.Option("--question-column", help="Question column.")] = None,
+    expected_column: Annotated[
+        str | None, typer.Option("--expected-column", help="Expected id or answer column (default: id, answer).")
+    ] = None,
+    mode: ModeOption = "hybrid",
+    threshold: ThresholdOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """recall@1, recall@5, MRR, handoff rate and handoff accuracy on labelled questions."""
+    from tamellm.apps.faq import FaqAssistant, evaluate
+
+    assistant = FaqAssistant.load(folder, threshold=threshold, mode=mode)
+    metrics = evaluate(assistant, data, question_column, expected_column)
+    if json_output:
+        print_json(metrics)
+        return
+    for key, value in metrics.items():
+        console.print(f"{key:>17}: {value}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``faq`` command group to the app."""
+    app.add_typer(faq_app, name="faq")
