@@ -83,9 +83,12 @@ def evaluate(model: torch.nn.Module, adapter: Any, examples: list[dict], batch_s
 def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[dict]], params: TrainParams,
                run_dir: Path, pad_id: int, dist: Dist, trackers: list[Tracker], resume: bool = False,
                report: Callable[[int, float], None] | None = None, budget_s: float | None = None) -> LoopOutcome:
-    """Train ``model`` in place; at the end it holds the best evaluated weights."""
-    from transformers import get_scheduler
+    """Train ``model`` in place; at the end it holds the best evaluated weights.
 
+    With ``budget_s``, the first evaluation measures the pace; when the planned steps do
+    not fit in the budget, the learning-rate schedule is shortened to end (decayed) when
+    the budget does, rather than being cut off at a high learning rate.
+    """
     train = features["train"]
     validation = features.get("validation") or []
     lengths = [len(e["input_ids"]) for e in train]
@@ -94,11 +97,10 @@ def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[di
     total = max(1, math.ceil(steps_per_epoch * params.epochs))
     eval_steps = params.eval_steps or max(1, total // EVALUATIONS_PER_RUN)
     optimizer = _optimizer(model, params)
-    scheduler = get_scheduler(params.scheduler, optimizer, num_warmup_steps=int(params.warmup_ratio * total),
-                              num_training_steps=total)
     name, direction = adapter.primary
     state = {"step": 0, "epoch": 0, "batch": 0, "best_value": None, "best_step": 0, "bad_evals": 0,
-             "history": [], "elapsed": 0.0, "loss_sum": 0.0, "loss_count": 0}
+             "history": [], "elapsed": 0.0, "loss_sum": 0.0, "loss_count": 0, "horizon": total, "paced": False}
+    scheduler = _schedule(optimizer, params, int(params.warmup_ratio * total), state)
     checkpoints = run_dir / "checkpoints"
     found = find_checkpoint(checkpoints / "last") if resume else None
     if found is not None:
@@ -110,8 +112,9 @@ def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[di
     started = time.monotonic() - state["elapsed"]
     model.train()
     stop = False
-    with progress("training", total=total, completed=state["step"], enabled=None if dist.main else False) as bar:
-        while state["step"] < total and not stop:
+    with progress("training", total=state["horizon"], completed=state["step"],
+                  enabled=None if dist.main else False) as bar:
+        while state["step"] < state["horizon"] and not stop:
             batches = epoch_batches(lengths, params.batch_size, params.seed, state["epoch"], dist.rank,
                                     dist.world_size)
             for index in range(state["batch"], len(batches)):
@@ -132,16 +135,19 @@ def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[di
                 train_loss = state["loss_sum"] / max(1, state["loss_count"])
                 bar.update(1, loss=train_loss)
                 out_of_time = dist.any(budget_s is not None and time.monotonic() - started >= budget_s)
-                if state["step"] % eval_steps == 0 or state["step"] >= total or out_of_time:
+                if state["step"] % eval_steps == 0 or state["step"] >= state["horizon"] or out_of_time:
                     stop = _evaluate_and_save(model, adapter, validation, params, state, outcome, run_dir,
                                               pad_id, dist, trackers, optimizer, scheduler, started, report,
                                               (name, direction), per_epoch)
+                    if budget_s is not None and dist.world_size == 1 and not state["paced"]:
+                        _fit_to_budget(state, time.monotonic() - started, budget_s)
+                        bar.set_total(state["horizon"])
                     if state["best_value"] is not None:
                         bar.update(0, loss=train_loss, **{f"best_{name}": state["best_value"]})
                     if out_of_time:
                         outcome.out_of_time = stop = True
                         logger.info("time budget of %.0f s spent at step %d: stopping", budget_s, state["step"])
-                if stop or state["step"] >= total:
+                if stop or state["step"] >= state["horizon"]:
                     break
             else:
                 state["epoch"] += 1
@@ -151,6 +157,37 @@ def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[di
     if dist.main and best.is_file():
         load_trainable(unwrap(model), load_file(str(best)))
     return outcome
+
+
+def _schedule(optimizer: torch.optim.Optimizer, params: TrainParams, warmup: int, state: dict,
+              ) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warmup, then linear or cosine decay to zero at ``state["horizon"]`` (or constant, no warmup).
+
+    transformers' schedules, written out because their horizon is fixed when they are made
+    and a budget may shorten it while training (``_fit_to_budget``).
+    """
+
+    def factor(step: int) -> float:
+        if params.scheduler == "constant":
+            return 1.0
+        if step < warmup:
+            return step / max(1, warmup)
+        progress_ = min(1.0, (step - warmup) / max(1, state["horizon"] - warmup))
+        return 0.5 * (1.0 + math.cos(math.pi * progress_)) if params.scheduler == "cosine" else 1.0 - progress_
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def _fit_to_budget(state: dict, elapsed: float, budget_s: float) -> None:
+    """After the first evaluation: end the schedule at the step the budget reaches at this pace (evaluations
+    included), a little early so that the last evaluation and checkpoint fit too."""
+    state["paced"] = True
+    per_step = elapsed / max(1, state["step"])
+    fits = int(0.95 * budget_s / per_step)
+    if fits < state["horizon"]:
+        logger.info("the budget fits about %d of %d steps (%.2f s each): the schedule ends there", fits,
+                    state["horizon"], per_step)
+        state["horizon"] = max(state["step"] + 1, fits)
 
 
 def _evaluate_and_save(model, adapter, validation, params, state, outcome, run_dir, pad_id, dist, trackers,

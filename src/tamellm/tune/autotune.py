@@ -31,6 +31,16 @@ from tamellm.tune.trial import make_run_trial
 
 logger = logging.getLogger(__name__)
 BACKENDS = ("optuna", "ray")
+# What a new study tries first, in this order, before its sampler explores: full fine-tuning with the
+# learning rate small encoders usually like (its schedule fitted to the budget by the loop), then the
+# cheap head-only. With room for only a trial or two, as a few minutes on a laptop CPU allow, random
+# first picks (e.g. a 4-epoch LoRA cut off at a high learning rate) leave the search with a weak model.
+WARM_START: dict[str, dict[str, Any]] = {
+    "full": {"learning_rate": 1e-4, "epochs": 3, "batch_size": 16, "warmup_ratio": 0.1, "weight_decay": 0.01,
+             "scheduler": "linear", "class_weights": "none"},
+    "head-only": {"learning_rate": 3e-3, "epochs": 3, "batch_size": 16, "warmup_ratio": 0.1, "weight_decay": 0.01,
+                  "scheduler": "linear", "class_weights": "none"},
+}
 COPIED = ("metrics.jsonl", "data.json", "environment.json", "config.yaml")
 
 
@@ -160,7 +170,23 @@ def _search(backend: str, space: SearchSpace, config: TamellmConfig, splits: Any
     run_trial = make_run_trial(config, splits, metric, resources)
     with trial_board(metric, budget_s, trials) as board:
         return run_optuna(space, run_trial, folder, direction, config.seed, budget_s, trials, config.tune.storage,
-                          resume, board=board)
+                          resume, board=board, first=warm_start(space))
+
+
+def warm_start(space: SearchSpace) -> list[dict]:
+    """The Optuna params of the first trials: ``WARM_START`` for each searched strategy, without what the
+    space keeps fixed or does not search."""
+    first = []
+    for strategy in WARM_START:
+        if strategy not in space.strategies:
+            continue
+        params = {k: v for k, v in WARM_START[strategy].items() if k not in space.fixed}
+        if not space.search_class_weights:
+            params.pop("class_weights", None)
+        if len(space.strategies) > 1:
+            params["strategy"] = strategy
+        first.append(params)
+    return first
 
 
 def _best(rows: list[dict], direction: str) -> dict:

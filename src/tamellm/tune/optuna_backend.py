@@ -45,10 +45,12 @@ def run_optuna(
     storage: str | None = None,
     resume: bool = False,
     board: TrialBoard | None = None,
+    first: list[dict] | None = None,
 ) -> list[dict]:
     """Run the search; return every trial of the study (earlier runs of a resumed study included).
 
-    ``board`` (progress.trial_board) is told when each trial starts and ends.
+    ``board`` (progress.trial_board) is told when each trial starts and ends; ``first``
+    are params a new study tries before its sampler explores (see autotune.warm_start).
     """
     import optuna
 
@@ -63,6 +65,9 @@ def run_optuna(
     study = optuna.create_study(study_name=STUDY_NAME, storage=url, direction=direction, sampler=sampler,
                                 pruner=pruner, load_if_exists=True)
     _recover_crashed(study)
+    if not study.get_trials(deepcopy=False):
+        for params in first or []:
+            study.enqueue_trial(params)
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     remaining = None if trials is None else max(0, trials - len(study.get_trials(states=finished)))
     deadline = None if budget_s is None else time.monotonic() + budget_s

@@ -124,7 +124,11 @@ def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, l
     model.eval()
     rows = [{k: v for k, v in f.items() if k != "labels"} for f in features]
     embed = embed or (lambda batch: sentence_embedding(model, batch))
-    embeddings = torch.cat([embed(collate(rows[i:i + 64], pad_id, False)) for i in range(0, len(rows), 64)])
+    # Length-sorted batches: short tweets are not padded to the longest text of a random batch.
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i]["input_ids"]))
+    batches = [collate([rows[i] for i in order[start:start + 64]], pad_id, False) for start in range(0, len(rows), 64)]
+    embeddings = torch.empty(len(rows), model.config.hidden_size)
+    embeddings[torch.tensor(order)] = torch.cat([embed(batch) for batch in batches]).float()
     model.train(was_training)
     targets = [int(f["labels"]) for f in features]
     fit = LogisticRegression(max_iter=1000).fit(embeddings.numpy(), targets)
