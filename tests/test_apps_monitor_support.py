@@ -34,6 +34,17 @@ def read_tweets(limit: int | None = None) -> list[tuple[str, str]]:
     return rows[:limit] if limit else rows
 
 
+def split_tweets() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Two thirds to train on, one third held out for replays (interleaved: the file is ordered in clumps)."""
+    rows = read_tweets()
+    return [r for i, r in enumerate(rows) if i % 3], [r for i, r in enumerate(rows) if not i % 3]
+
+
+def label_pool(rows: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """bearish / bullish / neutral -> texts."""
+    return {label: [t for t, g in rows if g == label] for label in TWEET_LABELS}
+
+
 def build_nb_classifier(folder: Path, texts: list[str], labels: list[str], min_count: int = 2) -> Path:
     """Write the naive-Bayes-in-BERT classifier folder described above; return ``folder``."""
     import torch

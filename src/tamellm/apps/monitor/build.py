@@ -27,10 +27,10 @@ class WebhookOptions:
 
 def explainer(model: str, words: int = 5) -> Any:
     """A function text -> its top words (``tamellm.explain``, occlusion: cheap and model-agnostic)."""
-    import tamellm
+    import tamellm.api as api
 
     def explain(text: str) -> list[dict]:
-        result = tamellm.explain(text, model=model, method="occlusion")
+        result = api.explain(text, model=model, method="occlusion")
         return [{"word": w.word, "score": round(float(w.score), 4)} for w in result.top(words)]
 
     return explain

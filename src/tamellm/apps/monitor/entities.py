@@ -79,16 +79,17 @@ class EntityMatcher:
 
     def match(self, text: str) -> list[str]:
         """The entities ``text`` mentions, each once, in order of first mention."""
-        found: list[str] = []
+        found: list[tuple[int, str]] = []
         if self._pattern is not None:
-            found += [self._by_alias[m.group(0).lower()] for m in self._pattern.finditer(text)]
-        for tag in CASHTAG.findall(text):
+            found += [(m.start(), self._by_alias[m.group(0).lower()]) for m in self._pattern.finditer(text)]
+        for m in CASHTAG.finditer(text):
+            tag = m.group(1)
             entity = self._tickers.get(tag.upper()) or self._by_alias.get(f"${tag}".lower())
             if entity is None and self.all_cashtags:
                 entity = tag.upper()
             if entity:
-                found.append(entity)
-        return list(dict.fromkeys(found))
+                found.append((m.start(), entity))
+        return list(dict.fromkeys(entity for _, entity in sorted(found)))
 
     def match_many(self, texts: Sequence[str]) -> list[list[str]]:
         """``match`` for each text, plus the organisations the NER function finds."""
@@ -104,12 +105,12 @@ class EntityMatcher:
 
 def spacy_organisations(model: str | None = None) -> Callable[[list[str]], list[list[str]]]:
     """A function texts -> ORG names per text, through the public ``tamellm.ner`` (spaCy by default)."""
-    import tamellm
+    import tamellm.api as api
 
     name = model or "spacy-en-sm"
 
     def find(texts: list[str]) -> list[list[str]]:
-        results = tamellm.ner(texts, model=name)
+        results = api.ner(texts, model=name)
         results = results if isinstance(results, list) else [results]
         return [[e.text for e in r.entities if e.label == "ORG"] for r in results]
 

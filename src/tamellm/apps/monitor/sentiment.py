@@ -61,10 +61,10 @@ class SentimentModel:
     """A classifier loaded once through ``tamellm.load``; ``predict`` takes a batch of texts."""
 
     def __init__(self, model: str, label_map: dict[str, str] | str | None = None) -> None:
-        import tamellm
+        import tamellm.api as api
 
         self.name = str(model)
-        self.model = tamellm.load(model)
+        self.model = api.load(model)
         if self.model.task != "classify":
             raise ConfigError(f"Model '{model}' is a {self.model.task} model, not a classifier",
                               "pass a fine-tuned classifier folder (tamellm train --data ...)")
