@@ -12,8 +12,8 @@ from tamellm.models.resolve import ResolvedModel, resolve
 TORCH_KINDS = ("transformers", "encoder", KIND)
 # Why a folder of another kind has no compression method, and what to do instead.
 NOT_COMPRESSIBLE = {
-    "peft": ("its trained virtual tokens live outside the base model's weights, which every method "
-             "(quantization, ONNX export, pruning, low-rank, distillation) rewrites",
+    "peft": ("its trained prompt (virtual tokens or key/value prefixes) lives outside the base model's "
+             "weights, which every method (quantization, ONNX export, pruning, low-rank, distillation) rewrites",
              "re-train with --strategy lora or full (saved merged into the weights) and compress that folder"),
     "onnx": ("it is already an ONNX Runtime export; the methods work on the PyTorch weights",
              "compress the PyTorch model folder it was exported from"),
