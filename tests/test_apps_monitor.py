@@ -242,3 +242,35 @@ def test_entity_matching_aliases_cashtags_and_word_boundaries():
     assert matcher.match("pineapple prices; $aapl up") == ["AAPL"]
     assert matcher.match("$TSLA jumps") == []
     assert EntityMatcher({"AAPL": []}, all_cashtags=True).match("$TSLA and $AAPL") == ["TSLA", "AAPL"]
+
+
+def test_server_routes_post_events_and_read_entities_and_alerts(nb_classifier, pool, tmp_path, monkeypatch):
+    import yaml
+    from fastapi.testclient import TestClient
+
+    import tamellm
+
+    (tmp_path / "watch.yaml").write_text(yaml.safe_dump(WATCH))
+    config = {"fin": {"model": str(nb_classifier), "watchlist": str(tmp_path / "watch.yaml"),
+                      "state": str(tmp_path / "srv.db"), "alerts": str(tmp_path / "srv.jsonl"),
+                      "label_map": LABEL_MAP, "window": "1h"}}
+    (tmp_path / "monitors.yaml").write_text(yaml.safe_dump(config))
+    monkeypatch.setenv("TAMELLM_MONITORS", str(tmp_path / "monitors.yaml"))
+    rows = _events(pool)
+    with TestClient(tamellm.create_app([str(nb_classifier)])) as client:
+        raised = []
+        for i in range(0, len(rows), 400):
+            response = client.post("/v1/monitor/fin/events", json={"events": rows[i:i + 400]})
+            assert response.status_code == 200, response.text
+            raised += response.json()["alerts"]
+        again = client.post("/v1/monitor/fin/events", json={"events": rows[:10]}).json()
+        assert (again["accepted"], again["duplicates"]) == (0, 10)
+        assert [a["entity"] for a in raised if a["kind"] == "negative_spike"] == ["ACME"]
+        alerts = client.get("/v1/monitor/fin/alerts", params={"entity": "ACME"}).json()["alerts"]
+        assert [a["id"] for a in alerts] == [a["id"] for a in raised]
+        entities = client.get("/v1/monitor/fin/entities").json()["entities"]
+        assert sorted(e["entity"] for e in entities) == ["ACME", "GLOBEX", "INITECH"]
+        assert client.get("/v1/monitor/fnn/alerts").status_code == 404
+        bad = client.post("/v1/monitor/fin/events", json={"events": [{"id": "x", "text": "no time"}]})
+        assert bad.status_code == 400 and "events[0]: missing 'timestamp'" in bad.text
+    assert len(_lines(tmp_path / "srv.jsonl")) == len(raised)

@@ -28,7 +28,7 @@ def run_command(
     rules: Annotated[Path | None, typer.Option("--rules", help="YAML rules (default: negative spikes).")] = None,
     label_map: Annotated[str | None, typer.Option(
         "--label-map", help="Model labels to polarities, e.g. bearish=negative,bullish=positive.")] = None,
-    window: Annotated[str, typer.Option("--window", help="Window length: 15m, 1h, 1d.")] = "15m",
+    window: Annotated[str, typer.Option("--window", help="Window length: 15m, 1h, 1d.")] = "1h",
     lateness: Annotated[str, typer.Option("--lateness", help="How late an event may arrive and still count.")]
     = "5m",
     alpha: Annotated[float, typer.Option("--alpha", help="Baseline EWMA weight of the newest window.")] = 0.1,

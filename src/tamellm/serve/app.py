@@ -12,12 +12,14 @@ import os
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 
+from tamellm.apps.monitor import http as monitor_http
 from tamellm.config import ServeConfig, config_from_dict
 from tamellm.serve import errors, logging_json, routes_openai, routes_ops, routes_tasks, routes_ui
 from tamellm.serve.auth import KeyStore
+from tamellm.serve.deps import authorize
 from tamellm.serve.limits import BodySizeLimit
 from tamellm.serve.middleware import RequestContext
 from tamellm.serve.state import ServerState
@@ -97,6 +99,8 @@ def build_app(models: list[str], settings: dict[str, Any] | ServeConfig | None =
 
         routes_faq.install(app, config.faq)
     routes_ui.install(app)  # the web page at / and its /ui/api endpoints
+    # /v1/monitor/{name}/... when TAMELLM_MONITORS names sentiment monitors (docs/monitor.md)
+    monitor_http.install(app, dependencies=[Depends(authorize)])
     return app
 
 

@@ -43,7 +43,7 @@ def open_monitor(
     alerts: str | os.PathLike | None = None,
     rules: str | os.PathLike | list | None = None,
     label_map: str | dict | None = None,
-    window: str | float = "15m",
+    window: str | float = "1h",
     lateness: str | float = "5m",
     alpha: float = 0.1,
     examples: int = 3,

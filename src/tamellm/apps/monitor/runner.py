@@ -40,14 +40,14 @@ class Classifier(Protocol):
 class Settings:
     """How events become windows and alerts."""
 
-    window: float = 900.0  # seconds
+    window: float = 3600.0  # seconds
     lateness: float = 300.0  # an event may arrive this long after later ones and still count
     alpha: float = 0.1  # EWMA weight of the newest window in the baseline
     examples: int = 3  # example texts per alert
     batch_size: int = 256
 
     @classmethod
-    def parse(cls, window: str | float = "15m", lateness: str | float = "5m", **rest: Any) -> Settings:
+    def parse(cls, window: str | float = "1h", lateness: str | float = "5m", **rest: Any) -> Settings:
         """Settings from durations such as ``"15m"``; checked."""
         settings = cls(window=parse_duration(window, "window"), lateness=parse_duration(lateness, "lateness"), **rest)
         if settings.window <= 0:

@@ -90,6 +90,7 @@ class JsonlSink(Sink):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._seen = self._recover()
+        self.path.touch()  # exists from the start, so that a consumer can tail it
 
     def _recover(self) -> set[str]:
         """Cut a torn last line (a crash during an append) and read the ids already written."""
