@@ -7,10 +7,10 @@ from tamellm.tune.optuna_backend import run_optuna
 from tamellm.tune.search_space import SearchSpace
 
 
-def test_full_then_head_only_without_what_the_space_fixes():
+def test_head_only_then_full_without_what_the_space_fixes():
     space = SearchSpace(["head-only", "lora", "full"], fixed={"batch_size": 8})
     first = warm_start(space)
-    assert [p["strategy"] for p in first] == ["full", "head-only"]
+    assert [p["strategy"] for p in first] == ["head-only", "full"]
     assert all("batch_size" not in p and "class_weights" not in p for p in first)
     only = warm_start(SearchSpace(["head-only"], search_class_weights=True))
     assert len(only) == 1 and "strategy" not in only[0] and only[0]["class_weights"] == "none"
@@ -26,6 +26,6 @@ def test_a_new_study_runs_the_warm_start_first(tmp_path):
 
     space = SearchSpace(["head-only", "full"], fixed={"batch_size": 16})
     run_optuna(space, run, tmp_path, "maximize", trials=3, first=warm_start(space))
-    assert [p["strategy"] for p in seen[:2]] == ["full", "head-only"]
-    assert seen[0]["learning_rate"] == 1e-4 and seen[0]["epochs"] == 3 and seen[0]["batch_size"] == 16
+    assert [p["strategy"] for p in seen[:2]] == ["head-only", "full"]
+    assert seen[1]["learning_rate"] == 1e-4 and seen[1]["epochs"] == 3 and seen[1]["batch_size"] == 16
     assert len(seen) == 3

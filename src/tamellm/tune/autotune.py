@@ -31,15 +31,17 @@ from tamellm.tune.trial import make_run_trial
 
 logger = logging.getLogger(__name__)
 BACKENDS = ("optuna", "ray")
-# What a new study tries first, in this order, before its sampler explores: full fine-tuning with the
-# learning rate small encoders usually like (its schedule fitted to the budget by the loop), then the
-# cheap head-only. With room for only a trial or two, as a few minutes on a laptop CPU allow, random
-# first picks (e.g. a 4-epoch LoRA cut off at a high learning rate) leave the search with a weak model.
+# What a new study tries first, in this order, before its sampler explores: head-only (the frozen encoder
+# embeds each text once, so it ends in about the time one pass of the encoder takes and sets a safe
+# baseline), then full fine-tuning with the learning rate small encoders usually like, its schedule fitted
+# to what is left of the budget by the loop. With room for only a trial or two, as a few minutes on a
+# laptop CPU allow, random first picks (e.g. a 4-epoch LoRA cut off at a high learning rate) leave the
+# search with a weak model.
 WARM_START: dict[str, dict[str, Any]] = {
-    "full": {"learning_rate": 1e-4, "epochs": 3, "batch_size": 16, "warmup_ratio": 0.1, "weight_decay": 0.01,
-             "scheduler": "linear", "class_weights": "none"},
     "head-only": {"learning_rate": 3e-3, "epochs": 3, "batch_size": 16, "warmup_ratio": 0.1, "weight_decay": 0.01,
                   "scheduler": "linear", "class_weights": "none"},
+    "full": {"learning_rate": 1e-4, "epochs": 3, "batch_size": 16, "warmup_ratio": 0.1, "weight_decay": 0.01,
+             "scheduler": "linear", "class_weights": "none"},
 }
 COPIED = ("metrics.jsonl", "data.json", "environment.json", "config.yaml")
 
