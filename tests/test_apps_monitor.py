@@ -274,3 +274,37 @@ def test_server_routes_post_events_and_read_entities_and_alerts(nb_classifier, p
         bad = client.post("/v1/monitor/fin/events", json={"events": [{"id": "x", "text": "no time"}]})
         assert bad.status_code == 400 and "events[0]: missing 'timestamp'" in bad.text
     assert len(_lines(tmp_path / "srv.jsonl")) == len(raised)
+
+
+def test_follow_reads_a_growing_file_and_stdin_works_too(nb_classifier, pool, tmp_path):
+    import io
+    import time
+
+    rows = _events(pool, seed=7)
+    half = len(rows) // 2
+    path = write_jsonl(tmp_path / "events.jsonl", rows[:half])
+    monitor = _monitor(nb_classifier, tmp_path)
+    stop = threading.Event()
+    done = {}
+    worker = threading.Thread(target=lambda: done.update(s=monitor.run_file(path, follow=True, poll=0.05,
+                                                                               should_stop=stop.is_set)))
+    worker.start()
+    rest = "".join(json.dumps(r) + "\n" for r in rows[half:])
+    deadline = time.monotonic() + 60
+    while monitor.summary.read < half and time.monotonic() < deadline:
+        time.sleep(0.05)
+    with open(path, "a") as handle:  # a writer that flushes half a line first
+        handle.write(rest[:1000])
+        handle.flush()
+        time.sleep(0.3)
+        handle.write(rest[1000:])
+    while monitor.summary.read < len(rows) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    worker.join(30)
+    assert done["s"].read == len(rows) and done["s"].skipped == 0
+    assert [a["entity"] for a in _lines(tmp_path / "m.alerts.jsonl") if a["kind"] == "negative_spike"] == ["ACME"]
+
+    stream = io.StringIO("".join(json.dumps(r) + "\n" for r in rows))
+    summary = _monitor(nb_classifier, tmp_path, name="stdin").run_stream(stream)
+    assert summary.read == len(rows) and summary.alerts >= 1

@@ -190,6 +190,8 @@ def read_file(
                 last_line_at = time.monotonic()
                 if len(lines.events) >= batch_size:
                     yield lines.take(position)
+                    if follow and should_stop():
+                        return
                 continue
             if raw:  # a partial line while following: come back to it once it is complete
                 handle.seek(position)
