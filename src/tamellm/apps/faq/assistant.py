@@ -172,7 +172,7 @@ class FaqAssistant:
         earlier = previous_questions(history)
         if earlier:
             joined = f"{earlier[-1]} {text}"
-            joined_hits = index.search(joined, k, mode)
+            joined_hits = index.search(text, k, mode, context=earlier[-1])
             standalone_weak = hits[0].dense < self.threshold <= joined_hits[0].dense
             if standalone_weak or (looks_like_follow_up(text) and joined_hits[0].dense >= hits[0].dense):
                 hits, query, follow_up = joined_hits, joined, True

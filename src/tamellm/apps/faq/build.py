@@ -61,6 +61,7 @@ def build_faq(data: str | os.PathLike, output: str | os.PathLike, encoder: str |
               threshold: float | None = None) -> BuildResult:
     """Read the FAQ file ``data``, index it with ``encoder`` (default ``minilm-l6``) and write it to ``output``."""
     start = time.perf_counter()
+    store.check_target(output)  # before the slow part
     entries, report = read_faq(data, question_column, answer_column, id_column)
     index = build_index(entries, encoder, threshold)
     index.meta["source"] = report.to_dict()

@@ -4,8 +4,10 @@ The confidence of an answer is the dense similarity of the question to the best 
 Questions the FAQ answers are simulated by (a) the other questions of an entry that shares
 its answer, when the FAQ has such variants, and (b) each question with some words dropped;
 questions it does not answer by each question against the FAQ without its own answer (the
-nearest entry with a different answer). The threshold is the one that separates the two
-best (highest balanced accuracy).
+nearest entry with a different answer). The threshold is the cut that separates the two
+best (highest balanced accuracy), lowered where needed so that at most ``MAX_FALSE_HANDOFF`` of
+the simulated answerable questions are handed off: the nearest other entry is a hard negative
+(a neighbouring topic), so the separating cut alone hands off too many real paraphrases.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from tamellm.apps.faq.index import FaqIndex, embed
 DEFAULT_THRESHOLD = 0.5  # used when the FAQ is too small to calibrate on
 MIN_EXAMPLES = 4
 MAX_SAMPLES = 400  # enough for a stable threshold; keeps a build of a large FAQ quick
+MAX_FALSE_HANDOFF = 0.1
+MIN_VARIANTS = 64
 
 
-def _drop_words(text: str, rng: random.Random, keep: float = 0.7) -> str:
+def _drop_words(text: str, rng: random.Random, keep: float = 0.6) -> str:
     words = text.split()
     if len(words) <= 2:
         return text
@@ -62,15 +66,20 @@ def calibrate(index: FaqIndex, seed: int = 0) -> dict:
         if (~same).any():
             negatives.append(float(sim[row][~same].max()))
     if sample:
-        dropped = [_drop_words(index.entries[i].question, rng) for i in sample]
-        vectors = embed(dropped, index.encoder)
-        for vector, i in zip(vectors, sample, strict=True):
+        # several variants per question on a small FAQ, so that a few entries still give a stable threshold
+        variants = min(8, max(1, -(-MIN_VARIANTS // len(sample))))
+        targets = [i for i in sample for _ in range(variants)]
+        vectors = embed([_drop_words(index.entries[i].question, rng) for i in targets], index.encoder)
+        for vector, i in zip(vectors, targets, strict=True):
             positives.append(float(index.question_vectors[i] @ vector))
     pos, neg = np.array(positives), np.array(negatives)
     if len(pos) < MIN_EXAMPLES or len(neg) < MIN_EXAMPLES:
         return {"threshold": DEFAULT_THRESHOLD, "method": "default (too few entries to calibrate)",
                 "positives": len(pos), "negatives": len(neg)}
-    threshold, accuracy = best_threshold(pos, neg)
-    return {"threshold": round(threshold, 4), "method": "balanced accuracy on simulated questions",
-            "balanced_accuracy": round(accuracy, 4), "positives": len(pos), "negatives": len(neg),
+    cut, accuracy = best_threshold(pos, neg)
+    threshold = min(cut, float(np.quantile(pos, MAX_FALSE_HANDOFF)))
+    return {"threshold": round(threshold, 4),
+            "method": f"simulated questions: best balanced accuracy, at most {MAX_FALSE_HANDOFF:.0%} handed off",
+            "separating_cut": round(cut, 4), "balanced_accuracy": round(accuracy, 4),
+            "positives": len(pos), "negatives": len(neg),
             "positive_median": round(float(np.median(pos)), 4), "negative_median": round(float(np.median(neg)), 4)}

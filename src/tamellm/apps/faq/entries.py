@@ -57,6 +57,21 @@ class FaqFileReport:
         return {**asdict(self), "warnings": self.warnings()}
 
 
+def text_values(series) -> list[str]:
+    """A column as strings: missing values empty, whole floats without '.0' (a numeric id column read with gaps)."""
+    import pandas as pd
+
+    out = []
+    for value in series.tolist():
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            out.append("")
+        elif isinstance(value, float) and value.is_integer():
+            out.append(str(int(value)))
+        else:
+            out.append(str(value))
+    return out
+
+
 def _normal(text: str) -> str:
     return " ".join(text.split()).casefold()
 
@@ -103,13 +118,13 @@ def read_faq(path: str | os.PathLike, question_column: str | None = None, answer
                         "or pass --question-column / --answer-column")
     i_col = _pick(columns, id_column, ("id", "faq_id", "entry_id"), "id", source)
     report = FaqFileReport(source, len(frame), q_col, a_col, i_col)
-    questions = frame[q_col].fillna("").astype(str).tolist()
-    answers = frame[a_col].fillna("").astype(str).tolist()
-    ids = frame[i_col].astype(str).tolist() if i_col else [str(i) for i in range(len(frame))]
+    questions = text_values(frame[q_col])
+    answers = text_values(frame[a_col])
+    ids = text_values(frame[i_col]) if i_col else [str(i) for i in range(len(frame))]
     if i_col:
         seen_ids: dict[str, int] = {}
         for row, entry_id in enumerate(ids):
-            if not entry_id.strip() or entry_id == "nan":
+            if not entry_id.strip():
                 raise DataError(f"{source}: column '{i_col}' is empty on row {row + 2}", "give every entry an id")
             if entry_id in seen_ids:
                 raise DataError(f"{source}: id '{entry_id}' appears on rows {seen_ids[entry_id] + 2} and {row + 2}",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tamellm.apps.faq.entries import text_values
 from tamellm.errors import DataError
 
 # Values of the expected column that mean "the FAQ does not answer this: hand off".
@@ -51,8 +52,7 @@ def read_questions(data: str | os.PathLike, entries: Sequence, question_column: 
     for e in entries:
         by_answer.setdefault(" ".join(e.answer.split()).casefold(), set()).add(e.id)
     out, unknown = [], []
-    for row, (question, value) in enumerate(zip(frame[q_col].fillna("").astype(str),
-                                                frame[e_col].fillna("").astype(str), strict=True)):
+    for row, (question, value) in enumerate(zip(text_values(frame[q_col]), text_values(frame[e_col]), strict=True)):
         if not question.strip():
             raise DataError(f"{source}: empty question on row {row + 2}", "fill or drop the row")
         value = value.strip()

@@ -8,10 +8,11 @@ RRF_K = 60  # the constant of the original paper; it damps the weight of the ver
 
 
 def ranks(scores: np.ndarray, floor: float | None = None) -> np.ndarray:
-    """1-based rank of each item by descending score; items at or below ``floor`` get rank 0 (unranked)."""
-    order = np.argsort(-scores, kind="stable")
-    out = np.empty(len(scores), dtype=np.int64)
-    out[order] = np.arange(1, len(scores) + 1)
+    """1-based rank of each item by descending score, ties sharing the best rank; items at or below ``floor``
+    get rank 0 (unranked). Shared ranks matter: BM25 often ties, and list order must not break the tie."""
+    from scipy.stats import rankdata
+
+    out = rankdata(-np.asarray(scores, dtype=np.float64), method="min").astype(np.int64)
     if floor is not None:
         out[scores <= floor] = 0
     return out

@@ -77,18 +77,27 @@ class FaqIndex:
         """Cosine similarity of a query vector to each entry's question."""
         return self.question_vectors @ vector
 
-    def search(self, query: str, k: int = 5, mode: Mode = "hybrid", vector: np.ndarray | None = None) -> list[Hit]:
+    def search(self, query: str, k: int = 5, mode: Mode = "hybrid", context: str | None = None,
+               context_weight: float = 0.5) -> list[Hit]:
         """The ``k`` best entries for ``query``, best first.
 
         ``hybrid`` fuses the dense and BM25 rankings by reciprocal rank fusion (score in [0, 1]);
         ``dense`` ranks by cosine similarity, ``bm25`` by BM25 score (the score is that retriever's).
+        ``context`` (an earlier question) is added to the query with ``context_weight``: its vector to
+        the query's vector and its BM25 scores to the query's, so the new question still leads.
         """
         if mode not in MODES:
             raise InputError(f"Unknown retrieval mode '{mode}'", f"use one of {', '.join(MODES)}")
         if not self.entries:
             raise InputError("The FAQ index has no entries", "add entries, or build it again from a FAQ file")
-        dense = self.dense_scores(embed([query], self.encoder)[0] if vector is None else vector)
-        lexical = self.lexical.scores(query)
+        if context:
+            vectors = embed([query, context], self.encoder)
+            vector = vectors[0] + context_weight * vectors[1]
+            dense = self.dense_scores(vector / max(float(np.linalg.norm(vector)), 1e-9))
+            lexical = self.lexical.scores(query) + context_weight * self.lexical.scores(context)
+        else:
+            dense = self.dense_scores(embed([query], self.encoder)[0])
+            lexical = self.lexical.scores(query)
         if mode == "dense":
             score = dense
         elif mode == "bm25":

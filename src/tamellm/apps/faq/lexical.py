@@ -7,7 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+
+def _bm25s():
+    import bm25s
+
+    # bm25s sets its logger to DEBUG with its own handler on import: every index build would print a line
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
 
 
 def _stemmer():
@@ -19,9 +25,7 @@ def _stemmer():
 
 
 def _tokens(texts: list[str], return_ids: bool):
-    import bm25s
-
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=return_ids, show_progress=False)
+    return _bm25s().tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=return_ids, show_progress=False)
 
 
 class LexicalIndex:
@@ -34,9 +38,7 @@ class LexicalIndex:
     @classmethod
     def build(cls, documents: list[str]) -> LexicalIndex:
         """Index ``documents`` (one per FAQ entry)."""
-        import bm25s
-
-        retriever = bm25s.BM25()
+        retriever = _bm25s().BM25()
         if documents:
             retriever.index(_tokens(documents, True), show_progress=False)
         return cls(retriever, len(documents))
@@ -60,8 +62,7 @@ class LexicalIndex:
     @classmethod
     def load(cls, folder: Path, size: int) -> LexicalIndex:
         """Read an index written by ``save``."""
-        import bm25s
-
+        bm25s = _bm25s()
         if not size:
             return cls(bm25s.BM25(), 0)
         return cls(bm25s.BM25.load(str(folder), show_progress=False), size)

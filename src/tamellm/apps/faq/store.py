@@ -62,13 +62,19 @@ def _read_manifest(folder: Path) -> dict:
     return manifest
 
 
-def save(index: FaqIndex, folder: str | os.PathLike) -> Path:
-    """Write ``index`` as the new current generation of ``folder`` (created if needed); return its path."""
+def check_target(folder: str | os.PathLike) -> Path:
+    """``folder`` as a Path when a FAQ index may be written there: new, empty, or a FAQ index already."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is a file, not a folder", "choose a folder for the FAQ index")
     if folder.is_dir() and not is_faq_folder(folder) and any(not p.name.startswith(".") for p in folder.iterdir()):
         raise InputError(f"{folder} already exists and is not a FAQ index", "choose a new or empty folder")
+    return folder
+
+
+def save(index: FaqIndex, folder: str | os.PathLike) -> Path:
+    """Write ``index`` as the new current generation of ``folder`` (created if needed); return its path."""
+    folder = check_target(folder)
     folder.mkdir(parents=True, exist_ok=True)
     previous = _read_manifest(folder)["generation"] if is_faq_folder(folder) else None
     number = int(previous[1:]) + 1 if previous else 1
