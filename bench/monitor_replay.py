@@ -43,6 +43,9 @@ WATCH = {name: [alias] for name, alias in ENTITIES.items()}
 START = datetime(2026, 1, 5, tzinfo=UTC)
 ARMS = {
     "1h window, default rule (z >= 3 and share >= 0.35)": {"window": "1h", "rules": None},
+    "1h window, share floor 0.3 (z >= 3 and share >= 0.3)": {
+        "window": "1h", "rules": [{"use": "negative_spike", "when": [
+            "count >= 5", "negative_share >= 0.3", "negative_share_z >= 3", "baseline_windows >= 4"]}]},
     "30m window, default rule": {"window": "30m", "rules": None},
     "1h window, absolute rule only (share >= 0.4, count >= 10)": {
         "window": "1h", "rules": [{"name": "negative_spike", "when": ["count >= 10", "negative_share >= 0.4"]}]},

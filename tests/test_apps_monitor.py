@@ -15,7 +15,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from test_apps_monitor_support import DATA, build_nb_classifier, label_pool, replay_events, split_tweets, write_jsonl
+from test_apps_monitor_support import (
+    DATA,
+    label_pool,
+    replay_events,
+    shared_nb_classifier,
+    split_tweets,
+    write_jsonl,
+)
 
 from tamellm.apps.monitor import (
     EntityMatcher,
@@ -51,9 +58,8 @@ def tweets():
 
 
 @pytest.fixture(scope="module")
-def nb_classifier(tmp_path_factory, tweets) -> Path:
-    train = tweets[0]
-    return build_nb_classifier(tmp_path_factory.mktemp("nb"), [t for t, _ in train], [g for _, g in train])
+def nb_classifier(tmp_path_factory) -> Path:
+    return shared_nb_classifier(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

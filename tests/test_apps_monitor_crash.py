@@ -13,7 +13,14 @@ import time
 from pathlib import Path
 
 import pytest
-from test_apps_monitor_support import DATA, build_nb_classifier, label_pool, replay_events, split_tweets, write_jsonl
+from test_apps_monitor_support import (
+    DATA,
+    label_pool,
+    replay_events,
+    shared_nb_classifier,
+    split_tweets,
+    write_jsonl,
+)
 
 from tamellm.apps.monitor import open_monitor
 
@@ -32,9 +39,9 @@ def _events_in(db: Path) -> int:
         return 0
 
 
-def test_kill_9_mid_stream_then_restart_counts_every_event_once(tmp_path, quiet_one_thread):
-    train, held_out = split_tweets()
-    model = build_nb_classifier(tmp_path / "nb", [t for t, _ in train], [g for _, g in train])
+def test_kill_9_mid_stream_then_restart_counts_every_event_once(tmp_path, tmp_path_factory, quiet_one_thread):
+    _, held_out = split_tweets()
+    model = shared_nb_classifier(tmp_path_factory)
     rows = replay_events(label_pool(held_out), ALIASES, seed=6, hours=12, per_hour=30, episode_entity="ACME",
                          episode_start_h=8)
     events = write_jsonl(tmp_path / "events.jsonl", rows)

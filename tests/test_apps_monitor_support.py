@@ -45,6 +45,15 @@ def label_pool(rows: list[tuple[str, str]]) -> dict[str, list[str]]:
     return {label: [t for t, g in rows if g == label] for label in TWEET_LABELS}
 
 
+def shared_nb_classifier(tmp_path_factory) -> Path:
+    """The classifier built from ``split_tweets()``'s training part, once per test session."""
+    folder = tmp_path_factory.getbasetemp() / "monitor-nb-classifier"
+    if not (folder / "config.json").exists():
+        train, _ = split_tweets()
+        build_nb_classifier(folder, [t for t, _ in train], [g for _, g in train])
+    return folder
+
+
 def build_nb_classifier(folder: Path, texts: list[str], labels: list[str], min_count: int = 2) -> Path:
     """Write the naive-Bayes-in-BERT classifier folder described above; return ``folder``."""
     import torch

@@ -61,6 +61,10 @@ def run_command(
     so a run killed at any point continues where it stopped without a duplicate alert.
     """
     from tamellm.apps.monitor import WebhookOptions, open_monitor
+    from tamellm.errors import InputError
+
+    if input_file == "-" and sys.stdin.isatty():
+        raise InputError("No events to read", "pass --input events.jsonl, or pipe JSONL events on stdin")
 
     monitor = open_monitor(
         model, watchlist, state, alerts=alerts, rules=rules, label_map=label_map, window=window,

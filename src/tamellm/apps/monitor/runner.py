@@ -50,8 +50,8 @@ class Settings:
     def parse(cls, window: str | float = "1h", lateness: str | float = "5m", **rest: Any) -> Settings:
         """Settings from durations such as ``"15m"``; checked."""
         settings = cls(window=parse_duration(window, "window"), lateness=parse_duration(lateness, "lateness"), **rest)
-        if settings.window <= 0:
-            raise ConfigError("window must be longer than 0", "e.g. --window 15m")
+        if settings.window < 1 or settings.window != int(settings.window):
+            raise ConfigError(f"window must be a whole number of seconds, got {window!r}", "e.g. --window 15m")
         if not 0 < settings.alpha <= 1:
             raise ConfigError(f"alpha must lie in (0, 1], got {settings.alpha}")
         return settings
@@ -325,12 +325,14 @@ class Monitor:
         """Process batches until they end, delivering after each; ``flush`` closes the last windows."""
         started = time.perf_counter()
         self.deliver()  # alerts a crashed run stored but had not delivered
+        last_offset = self.store.offset(source) if source else None
         for batch in batches:
             self.summary.skipped += len(batch.skipped)
             self.summary.skipped_lines += batch.skipped
-            if batch.events or batch.offset is not None:
+            if batch.events or batch.offset != last_offset:  # an idle poll while following writes nothing
                 self.process(batch.events, source, batch.offset)
-            self.deliver()
+                last_offset = batch.offset
+                self.deliver()
         if flush:
             self.flush()
             self.deliver()
