@@ -117,6 +117,7 @@ def main() -> None:
     parser.add_argument("--model", help="a classifier folder (default: the naive-Bayes folder built here)")
     parser.add_argument("--label-map", default="bearish=negative,bullish=positive")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for a tiny model)")
+    parser.add_argument("--arms", type=int, default=len(ARMS), help="run only the first N arms")
     parser.add_argument("--name", default="monitor_replay")
     args = parser.parse_args()
 
@@ -146,7 +147,7 @@ def main() -> None:
                                   "end": START + timedelta(hours=start_h + 2)}
             streams.append({"path": path, "episode": episode, "events": len(rows)})
         results, table = {}, []
-        for name, arm in ARMS.items():
+        for name, arm in list(ARMS.items())[:args.arms]:
             result = run_arm(model, args.label_map, arm, streams, workdir)
             results[name] = result
             table.append({"arm": name, "precision": result["precision"], "recall": result["recall"],
