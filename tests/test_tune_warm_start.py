@@ -29,3 +29,20 @@ def test_a_new_study_runs_the_warm_start_first(tmp_path):
     assert [p["strategy"] for p in seen[:2]] == ["head-only", "full"]
     assert seen[1]["learning_rate"] == 1e-4 and seen[1]["epochs"] == 3 and seen[1]["batch_size"] == 16
     assert len(seen) == 3
+
+
+def test_no_trial_starts_with_less_time_left_than_the_quickest_took(tmp_path, monkeypatch):
+    import time
+
+    import tamellm.tune.optuna_backend as backend
+
+    monkeypatch.setattr(backend, "MIN_TRIAL_S", 0.05)
+    ran: list[int] = []
+
+    def run(params, folder, report, budget_s):
+        ran.append(1)
+        time.sleep(1.2)
+        return 0.5
+
+    rows = run_optuna(SearchSpace(["head-only"]), run, tmp_path, "maximize", budget_s=2.2)
+    assert len(ran) == 1 and rows[0]["state"] == "COMPLETE"  # 1 s left, the quickest took 1.2 s: not started

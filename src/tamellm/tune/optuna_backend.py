@@ -15,7 +15,7 @@ from tamellm.tune.trial import RunTrial, trial_dir
 
 logger = logging.getLogger(__name__)
 STUDY_NAME = "tamellm"
-MIN_TRIAL_S = 5.0  # do not start a trial with less time than this left in the budget
+MIN_TRIAL_S = 5.0  # do not start a trial with less time than this left in the budget (nor than the quickest took)
 
 
 def storage_url(tune_dir: Path, storage: str | None = None) -> str:
@@ -72,9 +72,13 @@ def run_optuna(
     remaining = None if trials is None else max(0, trials - len(study.get_trials(states=finished)))
     deadline = None if budget_s is None else time.monotonic() + budget_s
 
+    took: list[float] = []  # seconds of the trials run by this call
+
     def objective(trial: optuna.Trial) -> float:
         left = None if deadline is None else deadline - time.monotonic()
-        if left is not None and left < MIN_TRIAL_S:
+        # A trial's set-up (model, head fit) runs before its loop can watch the budget: one that would
+        # overrun the budget by more than it can train is not started.
+        if left is not None and left < max(MIN_TRIAL_S, min(took, default=0.0)):
             trial.study.stop()
             trial.set_user_attr("skipped", True)
             raise optuna.TrialPruned("no time left in the budget")
@@ -90,7 +94,11 @@ def run_optuna(
 
         folder = trial_dir(tune_dir, trial.number)
         trial.set_user_attr("run_dir", str(folder))
-        return run_trial(params, folder, report, left)
+        began = time.monotonic()
+        try:
+            return run_trial(params, folder, report, left)
+        finally:
+            took.append(time.monotonic() - began)
 
     if remaining == 0:
         logger.info("the study already has %d finished trials", trials)
