@@ -19,7 +19,8 @@ monitor_app = typer.Typer(help="Watch timestamped texts for sentiment shifts abo
 @monitor_app.command("run")
 def run_command(
     model: Annotated[str, typer.Option("--model", "-m", help="Classifier folder (or catalog name).")],
-    watchlist: Annotated[Path, typer.Option("--watchlist", help="YAML: ENTITY: [alias, ...].")],
+    watchlist: Annotated[Path, typer.Option(
+        "--watchlist", help="YAML mapping each entity to its aliases (AAPL: \\[Apple, $AAPL]).")],
     state: Annotated[Path, typer.Option("--state", help="SQLite state file (created if missing).")]
     = Path("monitor.db"),
     input_file: Annotated[str, typer.Option("--input", "-i", help="JSONL events file; '-' reads stdin.")] = "-",
