@@ -45,6 +45,7 @@ async function start() {
   chat.init(info);
   train.init(info);
   route();
+  document.body.dataset.ready = "true"; // every control is wired: tests and scripts can start
 }
 
 onError((error) => {
