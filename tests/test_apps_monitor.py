@@ -314,3 +314,13 @@ def test_follow_reads_a_growing_file_and_stdin_works_too(nb_classifier, pool, tm
     stream = io.StringIO("".join(json.dumps(r) + "\n" for r in rows))
     summary = _monitor(nb_classifier, tmp_path, name="stdin").run_stream(stream)
     assert summary.read == len(rows) and summary.alerts >= 1
+
+
+def test_alert_examples_carry_explanations(nb_classifier, pool, tmp_path):
+    monitor = open_monitor(nb_classifier, WATCH, tmp_path / "x.db", alerts=tmp_path / "x.jsonl",
+                           label_map=LABEL_MAP, explain=True, examples=2)
+    monitor.run_file(write_jsonl(tmp_path / "events.jsonl", _events(pool)))
+    fired = [a for a in _lines(tmp_path / "x.jsonl") if a["kind"] == "negative_spike"]
+    example = fired[0]["examples"][0]
+    words = [w["word"] for w in example["explanation"]]
+    assert words and all(w in example["text"] for w in words)
