@@ -15,7 +15,7 @@ from tamellm.tune.trial import RunTrial, trial_dir
 
 logger = logging.getLogger(__name__)
 STUDY_NAME = "tamellm"
-MIN_TRIAL_S = 5.0  # do not start a trial with less time than this left in the budget (nor than the quickest took)
+MIN_TRIAL_S = 5.0  # do not start a trial with less time than this left in the budget
 
 
 def storage_url(tune_dir: Path, storage: str | None = None) -> str:
@@ -76,9 +76,10 @@ def run_optuna(
 
     def objective(trial: optuna.Trial) -> float:
         left = None if deadline is None else deadline - time.monotonic()
-        # A trial's set-up (model, head fit) runs before its loop can watch the budget: one that would
-        # overrun the budget by more than it can train is not started.
-        if left is not None and left < max(MIN_TRIAL_S, min(took, default=0.0)):
+        # A trial's set-up runs before its loop can watch the budget: one that would overrun it by more
+        # than it could train is not started. The first trial also paid the study's one-time costs (base
+        # model, frozen embeddings), so the later ones tell how long a trial takes.
+        if left is not None and left < max(MIN_TRIAL_S, min(took[1:], default=0.0)):
             trial.study.stop()
             trial.set_user_attr("skipped", True)
             raise optuna.TrialPruned("no time left in the budget")
