@@ -17,7 +17,12 @@ function ticks(lo, hi, n = 5) {
   return Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
 }
 
-const fmt = (v) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : Number(v.toPrecision(3)));
+// Tick labels with enough digits to tell the ticks of a narrow range apart.
+function formatter(lo, hi) {
+  const span = Math.abs(hi - lo) || Math.abs(hi) || 1;
+  const digits = Math.min(8, Math.max(0, Math.ceil(-Math.log10(span)) + 2));
+  return (v) => (Math.abs(v) >= 1e5 ? v.toExponential(2) : v.toFixed(digits));
+}
 
 /**
  * Draw `series` ([{name, points: [[x, y], ...]}]) into a new <figure>; `log` puts y on a log10 scale.
@@ -39,15 +44,17 @@ export function lineChart(series, { title = "", xLabel = "step", yLabel = "", lo
   if (y0 === y1) { y0 -= 0.5; y1 += 0.5; }
   const px = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
   const py = (y) => H - B - ((ty(y) - y0) / (y1 - y0)) * (H - T - B);
+  const fy = formatter(log ? 10 ** y0 : y0, log ? 10 ** y1 : y1);
+  const fx = formatter(x0, x1);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${title} (${usable.length} series)` });
   root.append(svg("text", { x: L, y: 18, "font-size": 14, "font-weight": 600, fill: "#1b1f24" }, title + (log ? " (log scale)" : "")));
   for (const v of ticks(y0, y1)) {
     const y = H - B - ((v - y0) / (y1 - y0)) * (H - T - B);
     root.append(svg("line", { x1: L, x2: W - R, y1: y, y2: y, stroke: "#e5e8ec" }));
-    root.append(svg("text", { x: L - 6, y: y + 4, "font-size": 11, "text-anchor": "end", fill: "#57606a" }, fmt(log ? 10 ** v : v)));
+    root.append(svg("text", { x: L - 6, y: y + 4, "font-size": 11, "text-anchor": "end", fill: "#57606a" }, fy(log ? 10 ** v : v)));
   }
   for (const v of ticks(x0, x1)) {
-    root.append(svg("text", { x: px(v), y: H - B + 16, "font-size": 11, "text-anchor": "middle", fill: "#57606a" }, fmt(v)));
+    root.append(svg("text", { x: px(v), y: H - B + 16, "font-size": 11, "text-anchor": "middle", fill: "#57606a" }, Number.isInteger(x0) && Number.isInteger(x1) ? Math.round(v) : fx(v)));
   }
   root.append(svg("text", { x: (L + W - R) / 2, y: H - 6, "font-size": 12, "text-anchor": "middle", fill: "#57606a" }, xLabel));
   root.append(svg("line", { x1: L, x2: L, y1: T, y2: H - B, stroke: "#8c959f" }));

@@ -11,6 +11,7 @@ export function init(info) {
   models = info.models;
   setOptions($("#chat-model"), info.models.filter((m) => m.tasks.includes("generate"))
     .map((m) => ({ value: m.name, label: m.name })), "no chat model loaded");
+  $("#chat-send").disabled = !$("#chat-model").value;
   $("#chat-send").addEventListener("click", send);
   $("#chat-stop").addEventListener("click", () => controller && controller.abort());
   $("#chat-clear").addEventListener("click", () => { history = []; $("#chat-log").replaceChildren(); });
@@ -21,7 +22,7 @@ export function init(info) {
 
 function bubble(role, text) {
   const body = el("span", { class: "text", text });
-  const node = el("div", { class: `msg msg-${role}`, "data-testid": `chat-message-${role}` },
+  const node = el("div", { class: `msg msg-${role}`, "data-testid": role === "user" ? "chat-message-user" : "chat-message-assistant" },
     el("span", { class: "who", text: role === "user" ? "You" : "Model" }), body);
   $("#chat-log").append(node);
   return body;
@@ -77,7 +78,7 @@ async function send() {
     const total = (performance.now() - started) / 1000;
     if (tokens) speed.textContent = `${tokens} tokens in ${total.toFixed(1)} s (${(tokens / total).toFixed(1)} tokens/s)`;
     controller = null;
-    $("#chat-send").disabled = false;
+    $("#chat-send").disabled = !$("#chat-model").value;
     $("#chat-stop").disabled = true;
     const source = (models.find((m) => m.name === model) || { source: model || "smollm2-135m-instruct" }).source;
     showHint($("#chat-hint"),

@@ -8,7 +8,7 @@ const NEG = "180, 35, 24";
 function colour(score, scale, signed) {
   const strength = Math.min(1, Math.abs(score) / (scale || 1));
   const rgb = !signed || score >= 0 ? POS : NEG;
-  return `rgba(${rgb}, ${(0.08 + 0.72 * strength).toFixed(3)})`;
+  return `rgba(${rgb}, ${(0.08 + 0.5 * strength).toFixed(3)})`;
 }
 
 function legend(signed) {

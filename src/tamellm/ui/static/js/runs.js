@@ -56,14 +56,14 @@ function confusion(metrics) {
 }
 
 function curves(history, primary) {
-  const box = el("div", { "data-testid": "run-curves" });
+  const box = el("div", { class: "charts", "data-testid": "run-curves" });
   const toggle = el("input", { type: "checkbox", id: "curves-log" });
   const draw = () => fill(box, ["loss", primary].filter(Boolean).filter((k, i, a) => a.indexOf(k) === i)
     .map((key) => lineChart(historySeries(history, key), { title: key === "loss" ? "Loss" : primary, yLabel: key, log: toggle.checked })));
   toggle.addEventListener("change", draw);
   draw();
   return el("div", {}, el("h3", { text: "Learning curves" }),
-    el("div", { class: "row" }, toggle, el("label", { for: "curves-log", text: "Log scale" })), box);
+    el("div", { class: "check" }, toggle, el("label", { for: "curves-log", text: "Log scale" })), box);
 }
 
 function tryModel(name) {

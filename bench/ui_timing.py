@@ -1,0 +1,194 @@
+"""How fast the web page is on loopback, with real models loaded; and the README's screenshots.
+
+Starts ``tamellm serve minilm-l6 spacy-en-sm`` (plus the chat model with ``--chat``) on a free
+port with a runs folder holding one small run, opens the page in Debian's Chromium
+(Playwright) and measures, each as the median of ``--repeats`` runs:
+
+- page load: first paint, first contentful paint, DOMContentLoaded and load (Navigation Timing);
+- click Classify -> the label on screen (zero-shot, minilm-l6);
+- click Why? -> the coloured words on screen (the default method);
+- click Find entities -> the highlighted spans (spaCy).
+
+Writes results/ui_timing.json and .md, and with ``--screenshots`` one PNG per page into
+docs/screenshots/. Run: ``python bench/ui_timing.py --screenshots``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from common import ROOT, write_results
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+TEXT = "The battery died after two days and support never answered."
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _sample_run(runs: Path) -> None:
+    """One small run in ``runs`` (head-only on 400 tweets shipped with tamellm), for the Runs page."""
+    import tamellm
+
+    data = tamellm.sample_data(runs.parent / "tweets.csv", rows=400)
+    os.environ.setdefault("TAMELLM_TRACKING", "0")
+    tamellm.train(data, model="minilm-l6", run_dir=runs / "tweets-head-only", strategy="head-only", epochs=4,
+                  eval_steps=5, max_length=48)
+
+
+def _serve(models: list[str], runs: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = {**os.environ, "TAMELLM_RUNS_DIR": str(runs), "TAMELLM_API_KEYS": ""}
+    with log.open("w") as handle:
+        process = subprocess.Popen([sys.executable, "-m", "tamellm.cli.main", "serve", *models, "--port", str(port)],
+                                   stdout=handle, stderr=handle, env=env)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    process.kill()
+    raise SystemExit("server not ready in 300 s")
+
+
+def _click_to(page, button: str, result: str, clear: str) -> float:
+    """Seconds from clicking ``button`` to ``result`` being visible (``clear`` emptied first)."""
+    page.evaluate(f"document.querySelector('{clear}').replaceChildren()")
+    start = time.perf_counter()
+    page.click(button)
+    page.wait_for_selector(result, state="visible", timeout=120_000)
+    return time.perf_counter() - start
+
+
+def _load_timing(page) -> dict[str, float]:
+    return page.evaluate("""() => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const paint = Object.fromEntries(performance.getEntriesByType('paint').map(p => [p.name, p.startTime]));
+        return {first_paint_ms: paint['first-paint'], first_contentful_paint_ms: paint['first-contentful-paint'],
+                dom_content_loaded_ms: nav.domContentLoadedEventEnd, load_ms: nav.loadEventEnd,
+                transfer_kb: performance.getEntriesByType('resource')
+                    .reduce((a, r) => a + r.transferSize, nav.transferSize) / 1024};
+    }""")
+
+
+def _median(rows: list[dict], key: str) -> float:
+    return round(statistics.median(r[key] for r in rows), 1)
+
+
+def _ms(seconds: list[float]) -> float:
+    return round(statistics.median(seconds) * 1000, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--chat", action="store_true", help="also serve smollm2-135m-instruct (slow first load)")
+    parser.add_argument("--screenshots", action="store_true", help=f"write PNGs into {SCREENSHOTS}")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    models = ["minilm-l6", "spacy-en-sm"] + (["smollm2-135m-instruct"] if args.chat else [])
+    with tempfile.TemporaryDirectory(prefix="tamellm-ui-bench-") as tmp:
+        runs = Path(tmp) / "runs"
+        _sample_run(runs)
+        process, url = _serve(models, runs, Path(tmp) / "server.log")
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                loads, classify, explain, ner = [], [], [], []
+                for i in range(args.repeats + 1):  # the first load warms the server's file cache: not counted
+                    page.goto(url + "/", wait_until="load")
+                    page.wait_for_selector("body[data-ready=true]", state="attached")
+                    if i:
+                        loads.append(_load_timing(page))
+                page.fill("[data-testid=classify-text]", TEXT)
+                page.fill("[data-testid=classify-labels]", "praise, complaint, question")
+                for i in range(args.repeats + 1):  # the first call of each kind warms the model up
+                    c = _click_to(page, "[data-testid=classify-submit]", "[data-testid=classify-result-label]",
+                                  "#classify-result")
+                    e = _click_to(page, "[data-testid=classify-explain]", "[data-testid=explanation-word]",
+                                  "#classify-explanation")
+                    n = _click_to(page, "[data-testid=ner-submit]", "[data-testid=ner-entity]", "#ner-result")
+                    if i:
+                        classify.append(c)
+                        explain.append(e)
+                        ner.append(n)
+                if args.screenshots:
+                    _screenshots(browser, url)
+                browser.close()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(60)
+    table = [
+        {"measure": "first paint (ms)", "median": _median(loads, "first_paint_ms")},
+        {"measure": "first contentful paint (ms)", "median": _median(loads, "first_contentful_paint_ms")},
+        {"measure": "DOMContentLoaded (ms)", "median": _median(loads, "dom_content_loaded_ms")},
+        {"measure": "load (ms)", "median": _median(loads, "load_ms")},
+        {"measure": "transferred per load, warm browser cache (KB)", "median": _median(loads, "transfer_kb")},
+        {"measure": "click Classify -> label, zero-shot minilm-l6 (ms)", "median": _ms(classify)},
+        {"measure": "click Why? -> coloured words, default method (ms)", "median": _ms(explain)},
+        {"measure": "click Find entities -> spans, spaCy (ms)", "median": _ms(ner)},
+    ]
+    data = {"models": models, "repeats": args.repeats, "loads": loads, "classify_s": classify, "explain_s": explain,
+            "ner_s": ner, "table": table}
+    print(write_results("ui_timing", data, table).read_text())
+
+
+def _screenshots(browser, url: str) -> None:
+    """One PNG per page at 1280 px, and the playground at 390 px."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.goto(url + "/")
+    page.wait_for_selector("body[data-ready=true]", state="attached")
+    page.fill("[data-testid=classify-text]", TEXT)
+    page.fill("[data-testid=classify-labels]", "praise, complaint, question")
+    page.click("[data-testid=classify-submit]")
+    page.wait_for_selector("[data-testid=classify-result-label]")
+    page.click("[data-testid=classify-explain]")
+    page.wait_for_selector("[data-testid=explanation-word]")
+    page.click("[data-testid=ner-submit]")
+    page.wait_for_selector("[data-testid=ner-entity]")
+    page.click("[data-testid=similarity-submit]")
+    page.wait_for_selector("[data-testid=similarity-item]")
+    page.screenshot(path=str(SCREENSHOTS / "playground.png"), full_page=True)
+    page.click("[data-testid=nav-runs]")
+    page.click("[data-testid=runs-row] button")
+    page.wait_for_selector("[data-testid=run-curves] svg")
+    page.screenshot(path=str(SCREENSHOTS / "runs.png"), full_page=True)
+    page.click("[data-testid=nav-train]")
+    page.screenshot(path=str(SCREENSHOTS / "train.png"), full_page=True)
+    page.click("[data-testid=nav-models]")
+    page.wait_for_selector("[data-testid=models-catalog-row]")
+    page.screenshot(path=str(SCREENSHOTS / "models.png"), full_page=True)
+    page.close()
+    narrow = browser.new_page(viewport={"width": 390, "height": 844})
+    narrow.goto(url + "/")
+    narrow.wait_for_selector("body[data-ready=true]", state="attached")
+    narrow.screenshot(path=str(SCREENSHOTS / "playground-390.png"))
+    narrow.close()
+
+
+if __name__ == "__main__":
+    main()
