@@ -74,7 +74,7 @@ def fine_tune(budget: str, output: Path, rows: int, json_output: bool) -> dict:
         return {"skipped": exc.message, "hint": exc.hint}
     test = result.best_run.metrics.get("test") or {}
     summary = {"data": str(data), "model": str(result.model_dir), "report": str(result.tune_dir / "report.html"),
-               "trials": len(result.trials), "best_params": result.best_params,
+               "trials": sum(t["state"] != "SKIPPED" for t in result.trials), "best_params": result.best_params,
                "test_accuracy": test.get("accuracy"), "test_macro_f1": test.get("macro_f1"),
                "seconds": round(time.perf_counter() - start, 1)}
     if not json_output:
