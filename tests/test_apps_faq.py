@@ -142,6 +142,17 @@ def test_add_and_remove_are_saved_atomically(tmp_path, faq_dir):
         FaqAssistant.load(folder).ask("How do I reset my password?")
 
 
+def test_generate_rephrases_from_the_retrieved_answers_and_cites_them(faq_dir, tiny_gpt2_dir):
+    assistant = FaqAssistant.load(faq_dir, chat_model=str(tiny_gpt2_dir), generate_sources=1)  # 256-token model
+    reply = assistant.ask("when are your offices open?", generate=True, max_new_tokens=6)
+    assert reply.handoff is False and reply.cited == [reply.cited[0]]
+    assert reply.cited[0] == reply.answers[0].id and reply.reply.endswith(f"[{reply.cited[0]}]")
+    result, pieces = assistant.stream("when are your offices open?", max_new_tokens=6)
+    assert result.answers[0].id == "1" and isinstance("".join(pieces), str)
+    off_topic, pieces = assistant.stream("What is a good recipe for chocolate cake?")
+    assert off_topic.handoff and "colleague" in "".join(pieces)
+
+
 # Reading FAQ files
 
 

@@ -58,6 +58,9 @@ def ask_command(
     generate: Annotated[
         bool, typer.Option("--generate", help="Let the chat model rephrase from the retrieved answers, citing ids.")
     ] = False,
+    chat_model: Annotated[
+        str, typer.Option("--chat-model", help="Chat model for --generate: catalog name or folder.")
+    ] = "smollm2-135m-instruct",
     mode: ModeOption = "hybrid",
     threshold: ThresholdOption = None,
     json_output: JsonOption = False,
@@ -65,7 +68,7 @@ def ask_command(
     """Answer a question from the FAQ, citing the entry, or hand off when the FAQ does not answer it."""
     from tamellm.apps.faq import FaqAssistant
 
-    assistant = FaqAssistant.load(folder, threshold=threshold, mode=mode, top_k=top_k)
+    assistant = FaqAssistant.load(folder, threshold=threshold, mode=mode, top_k=top_k, chat_model=chat_model)
     result = assistant.ask(question, history=history or None, generate=generate)
     if json_output:
         print_json(result.to_dict())

@@ -121,7 +121,8 @@ class FaqAssistant:
     """
 
     def __init__(self, index: FaqIndex, folder: str | os.PathLike | None = None, threshold: float | None = None,
-                 mode: Mode = "hybrid", top_k: int = TOP_K, chat_model: str = CHAT_MODEL) -> None:
+                 mode: Mode = "hybrid", top_k: int = TOP_K, chat_model: str = CHAT_MODEL,
+                 generate_sources: int = 3) -> None:
         if mode not in MODES:
             raise InputError(f"Unknown retrieval mode '{mode}'", f"use one of {', '.join(MODES)}")
         self.index = index
@@ -130,6 +131,7 @@ class FaqAssistant:
         self.mode = mode
         self.top_k = top_k
         self.chat_model = chat_model
+        self.generate_sources = max(1, generate_sources)  # retrieved answers the chat model may read
         self._lock = threading.Lock()  # one update at a time; readers keep the index they started with
 
     @classmethod
@@ -207,13 +209,13 @@ class FaqAssistant:
         if result.handoff:
             result.reply = handoff_reply(result.answers)
             return result, iter([result.reply])
-        messages = grounded_messages(result.query, result.answers[:3])
+        messages = grounded_messages(result.query, result.answers[: self.generate_sources])
         return result, api.chat(messages, model=self.chat_model, stream=True, max_new_tokens=max_new_tokens)
 
     def _generate(self, result: FaqReply, max_new_tokens: int = 120) -> tuple[str, list[str]]:
         import tamellm.api as api
 
-        sources = result.answers[:3]
+        sources = result.answers[: self.generate_sources]
         text = api.chat(grounded_messages(result.query, sources), model=self.chat_model,
                             max_new_tokens=max_new_tokens).text.strip()
         cited = cited_ids(text, sources)
