@@ -241,6 +241,13 @@ def test_server_asks_adds_and_removes_without_restart(tmp_path, faq_dir):
         too_long = client.post("/v1/faq/bank/ask", json={"question": "x" * 50_000})
         assert 400 <= too_long.status_code < 500 and "error" in too_long.json()
         assert client.post("/v1/faq/nope/ask", json={"question": "hi"}).status_code == 404
+        events = client.post("/v1/faq/bank/ask", json={"question": "What is a good recipe for chocolate cake?",
+                                                       "generate": True, "stream": True})
+        assert events.headers["content-type"].startswith("text/event-stream")
+        chunks = [json.loads(line[6:]) for line in events.text.splitlines()
+                  if line.startswith("data: ") and line != "data: [DONE]"]
+        assert chunks[0]["handoff"] is True and "colleague" in "".join(c.get("delta", "") for c in chunks[1:])
+        assert events.text.rstrip().endswith("data: [DONE]")
         added = client.post("/v1/faq/bank/entries", json={"entries": [
             {"id": "pets", "question": "Can I bring my dog into a branch?", "answer": "Dogs are welcome."}]})
         assert added.status_code == 200 and added.json()["added"] == ["pets"]
