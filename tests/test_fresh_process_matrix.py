@@ -358,15 +358,20 @@ def expected_error(strategy: str, task: str, command: str) -> tuple[int, str] | 
 
 
 def markdown(cells: dict[tuple[str, str, str], Cell]) -> str:
-    """The strategy x command table: pass, or the error (message and hint) each cell ended with."""
+    """The strategy x command table: pass, or a note [n] naming the error (exit code, message, hint) below it."""
+    notes: dict[str, int] = {}
     lines = ["| strategy | task | " + " | ".join(COMMANDS) + " |", "|---|---|" + "---|" * len(COMMANDS)]
     for strategy, task in combinations():
         row = []
         for command in COMMANDS:
             cell = cells[(strategy, task, command)]
-            text = cell.detail if cell.ok else f"exit {cell.code}: {cell.detail}"
-            row.append(text.replace("|", "\\|").replace("\n", " "))
+            if cell.ok:
+                row.append(cell.detail)
+                continue
+            reason = " ".join(f"exit {cell.code}: {cell.detail}".replace(f"'{strategy}-{task}'", "MODEL").split())
+            row.append(f"[{notes.setdefault(reason, len(notes) + 1)}]")
         lines.append(f"| {strategy} | {task} | " + " | ".join(row) + " |")
+    lines += ["", *[f"[{n}] {reason}" for reason, n in notes.items()]]
     return "\n".join(lines) + "\n"
 
 
