@@ -50,35 +50,59 @@ def _reviews(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def runs_dir(tmp_path_factory, tiny_bert_dir):
-    """A runs folder holding one run trained with the public API (as `tamellm train` would)."""
+def _train_cli_run(root: Path, base: Path) -> None:
+    """A run trained with the public API, as `tamellm train` leaves it, in ``root/cli-run``."""
     import tamellm
 
-    root = tmp_path_factory.mktemp("ui-runs")
     data = _reviews(root.parent / "reviews.csv")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TAMELLM_TRACKING", "0")
-        tamellm.train(data, model=str(tiny_bert_dir), run_dir=root / "cli-run", strategy="head-only", epochs=2,
+        tamellm.train(data, model=str(base), run_dir=root / "cli-run", strategy="head-only", epochs=2,
                       max_length=16, eval_steps=2)
-    return root
 
 
 @pytest.fixture(scope="module")
-def server(runs_dir, tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, tiny_gpt2_the_dir):
-    """`tamellm serve` in a subprocess on a free loopback port, with an API key.
+def long_the_gpt2_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
+    """Like conftest's tiny_gpt2_the_dir (" the the the ..." until stopped) with room for 4000 tokens,
+    so that a stream lasts long enough to be stopped from the page."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
 
-    Its log goes to a file: an unread pipe fills up after a few hundred requests and then
-    blocks the server on its next log line.
+    torch.manual_seed(4)
+    tok = gpt2_tokenizer
+    config = GPT2Config(vocab_size=len(tok), n_positions=4096, n_embd=32, n_layer=2, n_head=2,
+                        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
+    model = GPT2LMHeadModel(config)
+    (token_id,) = tok(" the", add_special_tokens=False)["input_ids"]
+    with torch.no_grad():  # the final norm outputs one vector: the (tied) embedding of " the"
+        direction = torch.ones(config.n_embd)
+        model.transformer.ln_f.weight.zero_()
+        model.transformer.ln_f.bias.copy_(direction)
+        model.transformer.wte.weight[token_id] = direction * 10
+    folder = tmp_path_factory.mktemp("long-the-gpt2")
+    model.save_pretrained(folder, safe_serialization=True)
+    tok.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, long_the_gpt2_dir):
+    """`tamellm serve` in a subprocess on a free loopback port, with an API key and a runs folder.
+
+    The run in the runs folder is trained while the server loads its models. The server's log
+    goes to a file: an unread pipe fills up after a few hundred requests and then blocks the
+    server on its next log line.
     """
+    runs_dir = tmp_path_factory.mktemp("ui-runs")
     port = _free_port()
     env = {**os.environ, "TAMELLM_API_KEYS": KEY, "TAMELLM_RUNS_DIR": str(runs_dir), "TAMELLM_TRACKING": "0"}
-    models = [str(p) for p in (tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, tiny_gpt2_the_dir)]
+    models = [str(p) for p in (tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, long_the_gpt2_dir)]
     log_path = runs_dir.parent / "server.log"
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen([sys.executable, "-m", "tamellm.cli.main", "serve", *models, "--port", str(port),
                                     "--backend", "transformers"], stdout=log, stderr=log, env=env)
     url = f"http://127.0.0.1:{port}"
+    _train_cli_run(runs_dir, tiny_bert_dir)
     deadline = time.monotonic() + 120
     while True:
         if process.poll() is not None:
@@ -252,7 +276,7 @@ def test_malicious_text_is_shown_as_text(page, server):
 
 
 def test_chat_streams_and_stop_ends_it(page, server):
-    page.locator("#chat-max-tokens").fill("200")
+    page.locator("#chat-max-tokens").fill("3000")
     # Click Stop from inside the page as soon as the first words arrive (a tiny model streams fast).
     page.evaluate("""() => new MutationObserver((_, observer) => {
         const answer = document.querySelector('[data-testid=chat-message-assistant] .text');
@@ -265,7 +289,7 @@ def test_chat_streams_and_stop_ends_it(page, server):
     page.get_by_test_id("chat-send").click()
     page.get_by_test_id("chat-stopped").wait_for()
     answer = page.get_by_test_id("chat-message-assistant").locator(".text").inner_text()
-    assert 0 < answer.split().count("the") < 200
+    assert 0 < answer.split().count("the") < 3000
     sync_api.expect(page.get_by_test_id("chat-send")).to_be_enabled()
     assert "tokens" in page.get_by_test_id("chat-speed").inner_text()
     # The next message streams to its end.
