@@ -370,10 +370,14 @@ def test_train_from_upload_to_a_usable_model(page, server, tmp_path, tiny_bert_d
     page.get_by_test_id("train-epochs").fill("1")
     page.get_by_test_id("train-start").click()
     status = page.get_by_test_id("train-status")
+    sync_api.expect(status).to_contain_text("Job ")
+    hint = page.locator("#train-hint").text_content()
+    page.reload()  # the job lives on the server: the page finds it again and follows it
+    page.locator("body[data-ready=true]").wait_for(state="attached")
     sync_api.expect(status).to_have_attribute("data-status", "done", timeout=150_000)
     result = page.get_by_test_id("train-result")
     assert "model" in page.get_by_test_id("train-model-dir").inner_text()
-    assert "tamellm train --data" in page.locator("#train-hint").text_content()
+    assert "tamellm train --data" in hint and "--strategy head-only" in hint
     result.get_by_test_id("train-open-run").click()
     page.get_by_test_id("run-try-submit").click()
     sync_api.expect(page.get_by_test_id("run-try-result")).to_contain_text("Prediction:")
