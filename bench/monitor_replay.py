@@ -42,10 +42,10 @@ ENTITIES = {"ACME": "Acme Corp", "GLOBEX": "$GLOBEX", "INITECH": "Initech", "UMB
 WATCH = {name: [alias] for name, alias in ENTITIES.items()}
 START = datetime(2026, 1, 5, tzinfo=UTC)
 ARMS = {
-    "1h window, default rule (z >= 3 and share >= 0.35)": {"window": "1h", "rules": None},
-    "1h window, share floor 0.3 (z >= 3 and share >= 0.3)": {
+    "1h window, default rule (z >= 3 and share - baseline >= 0.15)": {"window": "1h", "rules": None},
+    "1h window, z >= 3 and share >= 0.35 (an absolute floor)": {
         "window": "1h", "rules": [{"use": "negative_spike", "when": [
-            "count >= 5", "negative_share >= 0.3", "negative_share_z >= 3", "baseline_windows >= 4"]}]},
+            "count >= 5", "negative_share >= 0.35", "negative_share_z >= 3", "baseline_windows >= 4"]}]},
     "30m window, default rule": {"window": "30m", "rules": None},
     "1h window, absolute rule only (share >= 0.4, count >= 10)": {
         "window": "1h", "rules": [{"name": "negative_spike", "when": ["count >= 10", "negative_share >= 0.4"]}]},

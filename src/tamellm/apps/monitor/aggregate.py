@@ -116,6 +116,8 @@ class Baseline:
             "positive_share_z": _share_z(values["positive_share"], self.positive_share, values["count"]),
             "mean_score_z": self.mean_score.z(values["mean_score"], SCORE_STD_FLOOR),
             "count_ratio": values["count"] / max(self.count.mean, 1e-9) if self.count.n else 0.0,
+            "negative_share_delta": values["negative_share"] - self.negative_share.mean if values["count"] else 0.0,
+            "positive_share_delta": values["positive_share"] - self.positive_share.mean if values["count"] else 0.0,
         })
         return values
 

@@ -3,7 +3,7 @@
 A rules file is a list (or ``{"rules": [...]}``) of rules::
 
     - name: negative_spike          # also the alert's kind
-      when: ["count >= 5", "negative_share >= 0.35", "negative_share_z >= 3", "baseline_windows >= 4"]
+      when: ["count >= 5", "negative_share_delta >= 0.15", "negative_share_z >= 3", "baseline_windows >= 4"]
       cooldown: 4                   # windows after a recovery during which the rule stays silent
       recovery: 2                   # quiet windows in a row that end an episode (a recovery message)
     - use: volume_spike             # a built-in rule from RULES, with fields overridden
@@ -40,6 +40,8 @@ FIELDS = {
     "positive_share_z": "(positive_share - baseline) / binomial standard error at this count",
     "mean_score_z": "z-score of the mean score",
     "count_ratio": "count / baseline_count",
+    "negative_share_delta": "negative_share - baseline_negative_share",
+    "positive_share_delta": "positive_share - baseline_positive_share",
 }
 OPERATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq,
              "!=": operator.ne}
@@ -103,10 +105,10 @@ def _rule(name: str, when: list[str], **extra: Any) -> Rule:
 
 
 RULES.register("negative_spike", _rule(
-    "negative_spike", ["count >= 5", "negative_share >= 0.35", "negative_share_z >= 3", "baseline_windows >= 4"],
+    "negative_spike", ["count >= 5", "negative_share_delta >= 0.15", "negative_share_z >= 3", "baseline_windows >= 4"],
     description="the share of negative texts jumps well above the entity's usual level"))
 RULES.register("positive_spike", _rule(
-    "positive_spike", ["count >= 5", "positive_share >= 0.5", "positive_share_z >= 3", "baseline_windows >= 4"],
+    "positive_spike", ["count >= 5", "positive_share_delta >= 0.15", "positive_share_z >= 3", "baseline_windows >= 4"],
     description="the share of positive texts jumps well above the entity's usual level"))
 RULES.register("volume_spike", _rule(
     "volume_spike", ["count >= 20", "count_ratio >= 4", "count_z >= 4", "baseline_windows >= 4"],

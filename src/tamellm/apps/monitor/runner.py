@@ -27,6 +27,8 @@ from tamellm.apps.monitor.state import Store
 from tamellm.errors import ConfigError
 
 log = logging.getLogger("tamellm.apps.monitor")
+# Numbers every alert carries at its top level, beside those its rule's conditions name.
+HEADLINE = ("count", "negative_share", "positive_share", "mean_score", "baseline_negative_share")
 MAX_EMPTY_WINDOWS = 10_000  # an entity silent for longer skips ahead instead of walking every empty window
 
 
@@ -263,6 +265,7 @@ class Monitor:
             "id": f"{entity}:{kind}:{iso(start)}",
             "entity": entity, "kind": kind, "rule": rule.name,
             "window_start": iso(start), "window_end": iso(end),
+            **{k: _round(numbers[k]) for k in HEADLINE},
             **fired_by,
             "fired_by": fired_by,
             "conditions": [str(c) for c in rule.when],
