@@ -9,7 +9,9 @@ port with a runs folder holding one small run, opens the page in Debian's Chromi
 - click Why? -> the coloured words on screen (the default method);
 - click Find entities -> the highlighted spans (spaCy).
 
-Writes results/ui_timing.json and .md, and with ``--screenshots`` one PNG per page into
+The same classification sent straight to /v1/classify (httpx) shows what the page adds.
+Writes results/ui_timing.json and .md (with the machine's load average: timings on a shared
+2-core machine move with it), and with ``--screenshots`` one PNG per page into
 docs/screenshots/. Run: ``python bench/ui_timing.py --screenshots``.
 """
 
@@ -117,7 +119,8 @@ def main() -> None:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
-                loads, classify, explain, ner = [], [], [], []
+                loads, classify, explain, ner, api = [], [], [], [], []
+                body = {"input": TEXT, "labels": ["praise", "complaint", "question"], "model": "minilm-l6"}
                 for i in range(args.repeats + 1):  # the first load warms the server's file cache: not counted
                     page.goto(url + "/", wait_until="load")
                     page.wait_for_selector("body[data-ready=true]", state="attached")
@@ -131,7 +134,11 @@ def main() -> None:
                     e = _click_to(page, "[data-testid=classify-explain]", "[data-testid=explanation-word]",
                                   "#classify-explanation")
                     n = _click_to(page, "[data-testid=ner-submit]", "[data-testid=ner-entity]", "#ner-result")
+                    start = time.perf_counter()  # the same classification straight to the API: the page's share
+                    httpx.post(url + "/v1/classify", json=body, timeout=120).raise_for_status()
+                    a = time.perf_counter() - start
                     if i:
+                        api.append(a)
                         classify.append(c)
                         explain.append(e)
                         ner.append(n)
@@ -148,11 +155,12 @@ def main() -> None:
         {"measure": "load (ms)", "median": _median(loads, "load_ms")},
         {"measure": "transferred per load, warm browser cache (KB)", "median": _median(loads, "transfer_kb")},
         {"measure": "click Classify -> label, zero-shot minilm-l6 (ms)", "median": _ms(classify)},
+        {"measure": "the same classification by httpx, no page (ms)", "median": _ms(api)},
         {"measure": "click Why? -> coloured words, default method (ms)", "median": _ms(explain)},
         {"measure": "click Find entities -> spans, spaCy (ms)", "median": _ms(ner)},
     ]
     data = {"models": models, "repeats": args.repeats, "loads": loads, "classify_s": classify, "explain_s": explain,
-            "ner_s": ner, "table": table}
+            "ner_s": ner, "api_classify_s": api, "load_average": os.getloadavg(), "table": table}
     print(write_results("ui_timing", data, table).read_text())
 
 

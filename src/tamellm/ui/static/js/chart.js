@@ -3,7 +3,7 @@ import { el } from "./dom.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const COLOURS = ["#2b59c3", "#d9480f", "#1a7f37", "#8250df", "#bf8700", "#0a7ea4"];
-const W = 640, H = 300, L = 56, R = 16, T = 28, B = 42;
+const W = 640, H = 300, L = 64, R = 16, T = 28, B = 42;
 
 function svg(tag, attrs = {}, text) {
   const node = document.createElementNS(NS, tag);
@@ -18,9 +18,9 @@ function ticks(lo, hi, n = 5) {
 }
 
 // Tick labels with enough digits to tell the ticks of a narrow range apart.
-function formatter(lo, hi) {
-  const span = Math.abs(hi - lo) || Math.abs(hi) || 1;
-  const digits = Math.min(8, Math.max(0, Math.ceil(-Math.log10(span)) + 2));
+function formatter(lo, hi, ticks = 5) {
+  const step = (Math.abs(hi - lo) || Math.abs(hi) || 1) / (ticks - 1);
+  const digits = Math.min(8, Math.max(0, Math.ceil(-Math.log10(step)) + 1));
   return (v) => (Math.abs(v) >= 1e5 ? v.toExponential(2) : v.toFixed(digits));
 }
 
