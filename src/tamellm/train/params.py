@@ -8,6 +8,7 @@ from typing import Any
 
 from tamellm.config import TamellmConfig
 from tamellm.errors import ConfigError, did_you_mean
+from tamellm.tasks import task_spec
 from tamellm.train.strategies import STRATEGIES
 
 FLAT_KEYS = ("strategy", "learning_rate", "epochs", "batch_size", "max_length", "warmup_ratio", "weight_decay",
@@ -57,8 +58,8 @@ class TrainParams:
 
 
 def auto_strategy(task: str) -> str:
-    """The strategy "auto" means when training directly (the tuner searches instead)."""
-    return "lora" if task == "generate" else "full"
+    """The strategy "auto" means when training directly (the tuner searches instead): the task's default."""
+    return task_spec(task).default_strategy
 
 
 def _check_keys(params: dict) -> None:

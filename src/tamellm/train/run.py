@@ -24,6 +24,7 @@ import torch
 from tamellm.config import TamellmConfig, dump_config
 from tamellm.errors import ConfigError
 from tamellm.logs import run_log
+from tamellm.tasks import task_spec
 from tamellm.train import distributed
 from tamellm.train.callbacks import close_trackers, fan_out, open_trackers, tracking_enabled
 from tamellm.train.data import load_task_data
@@ -123,7 +124,7 @@ class Prepared:
 
 def _prepare(config: TamellmConfig, params: TrainParams, data: Any, resources: TrainResources) -> Prepared:
     """Build adapter, tokenizer and model (from the shared resources), apply the strategy, tokenize."""
-    adapter = ADAPTERS[config.task](data, params.as_dict())
+    adapter = ADAPTERS[task_spec(config.task).adapter](data, params.as_dict())
     base = resources.memo(("base", config.model), lambda: _base_model(config.model))
     tokenizer = resources.tokenizer(base)
     seed_everything(config.seed)

@@ -29,6 +29,11 @@ class TaskAdapter:
 
     multi_label: bool = False
 
+    @classmethod
+    def load_splits(cls, config: Any) -> Any:
+        """Read, check and split ``config.data``'s files into ``Splits`` for this task."""
+        raise NotImplementedError
+
     @property
     def primary(self) -> tuple[str, str]:
         """(metric name, "max" | "min") watched by early stopping and tuning: the task's, from its TaskSpec."""
@@ -98,3 +103,19 @@ class TaskAdapter:
 # A TaskSpec names its adapter (``adapter="classify"``); the adapter learns that name as ``task``.
 ADAPTERS: Registry[type[TaskAdapter]] = Registry("task_adapters", "training adapter", name_attr="task")
 register = ADAPTERS.register
+
+
+def fill_missing_splits(frames: dict[str, Any], config: Any, notes: list[str] | None = None) -> Any:
+    """``Splits`` from ``frames``: a validation or test part the config names no file for is cut from train."""
+    from tamellm.data import Splits, split
+
+    data, notes = config.data, list(notes or [])
+    want_val = data.val_size if "validation" not in frames else 0.0
+    want_test = data.test_size if "test" not in frames else 0.0
+    if want_val or want_test:
+        cut = split(frames["train"], None, val_size=want_val, test_size=want_test, seed=config.seed)
+        frames["train"] = cut.train
+        frames.setdefault("validation", cut.validation)
+        frames.setdefault("test", cut.test)
+        notes += cut.notes
+    return Splits(frames["train"], frames.get("validation"), frames.get("test"), notes=notes)

@@ -22,6 +22,24 @@ AUTO_WEIGHT_RATIO = 3.0  # "auto" weights the classes when the largest is this m
 class ClassificationAdapter(TaskAdapter):
     """Sequence classification on ``splits.columns`` (text and label columns)."""
 
+    @classmethod
+    def load_splits(cls, config: Any) -> Any:
+        """Labelled tables: columns inferred, validated (errors stop, warnings are logged), stratified splits."""
+        from tamellm.data import load_splits, validate
+
+        data = config.data
+        loaded = load_splits(data.train, data.validation, data.test, text_column=data.text_column,
+                             label_column=data.label_column, val_size=data.val_size, test_size=data.test_size,
+                             seed=config.seed)
+        for note in loaded.notes:
+            logger.info("%s", note)
+        report = validate(loaded, loaded.columns)
+        for issue in report.warnings:
+            logger.warning("%s", issue)
+        report.raise_for_errors()
+        loaded.report = report.to_dict()
+        return loaded
+
     peft_task_type = "SEQ_CLS"
     auto_class = "AutoModelForSequenceClassification"
 

@@ -10,7 +10,7 @@ import torch
 
 from tamellm.errors import DataError
 from tamellm.train.collate import IGNORE_INDEX
-from tamellm.train.task_adapters.base import TaskAdapter, register
+from tamellm.train.task_adapters.base import TaskAdapter, fill_missing_splits, register
 
 COLUMN_PAIRS = (("prompt", "response"), ("question", "answer"), ("instruction", "output"), ("input", "output"))
 
@@ -28,6 +28,20 @@ def find_pair(columns: Iterable[str]) -> tuple[str, str]:
 @register("generate")
 class InstructionAdapter(TaskAdapter):
     """Causal LM fine-tuning; the prompt goes through the tokenizer's chat template when it has one."""
+
+    @classmethod
+    def load_splits(cls, config: Any) -> Any:
+        """Prompt/response tables: read, checked for the two columns, split at random where a part is missing."""
+        from tamellm.data import read_table
+
+        data = config.data
+        frames = {"train": read_table(data.train)}
+        for name in ("validation", "test"):
+            if getattr(data, name) is not None:
+                frames[name] = read_table(getattr(data, name))
+        for frame in frames.values():
+            find_pair(list(frame.columns))
+        return fill_missing_splits(frames, config)
 
     peft_task_type = "CAUSAL_LM"
     auto_class = "AutoModelForCausalLM"

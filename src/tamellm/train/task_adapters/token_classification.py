@@ -9,11 +9,11 @@ import pandas as pd
 import torch
 
 from tamellm.config import TamellmConfig
-from tamellm.data import LabelMap, Splits, read_ner, split
+from tamellm.data import LabelMap, Splits, read_ner
 from tamellm.errors import DataError
 from tamellm.metrics import ner_metrics
 from tamellm.train.collate import IGNORE_INDEX
-from tamellm.train.task_adapters.base import TaskAdapter, register
+from tamellm.train.task_adapters.base import TaskAdapter, fill_missing_splits, register
 
 
 def load_ner_splits(config: TamellmConfig) -> Splits:
@@ -27,21 +27,17 @@ def load_ner_splits(config: TamellmConfig) -> Splits:
     if frames["train"].empty:
         raise DataError(f"{data.train} holds no sentences", "a CoNLL file needs 'token tag' lines, "
                         "sentences separated by blank lines; JSONL needs text and entities")
-    want_val = data.val_size if "validation" not in frames else 0.0
-    want_test = data.test_size if "test" not in frames else 0.0
-    notes = [f"train: {data.train} ({len(frames['train'])} sentences)"]
-    if want_val or want_test:
-        cut = split(frames["train"], None, val_size=want_val, test_size=want_test, seed=config.seed)
-        frames["train"] = cut.train
-        frames.setdefault("validation", cut.validation)
-        frames.setdefault("test", cut.test)
-        notes += cut.notes
-    return Splits(frames["train"], frames.get("validation"), frames.get("test"), notes=notes)
+    return fill_missing_splits(frames, config, [f"train: {data.train} ({len(frames['train'])} sentences)"])
 
 
 @register("ner")
 class TokenClassificationAdapter(TaskAdapter):
     """One tag per word (IOB2); the first word piece carries the tag, the others are ignored."""
+
+    @classmethod
+    def load_splits(cls, config: Any) -> Splits:
+        """CoNLL / JSONL-with-spans files (see ``load_ner_splits``)."""
+        return load_ner_splits(config)
 
     peft_task_type = "TOKEN_CLS"
     auto_class = "AutoModelForTokenClassification"
