@@ -43,3 +43,8 @@ export function setOptions(select, options, emptyLabel) {
   fill(select, items);
   if (options.some((o) => o.value === previous)) select.value = previous;
 }
+
+/** A horizontally scrollable box for a wide table, reachable by keyboard (and named for screen readers). */
+export function scrollBox(label, table) {
+  return el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": label }, table);
+}

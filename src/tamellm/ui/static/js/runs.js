@@ -1,6 +1,6 @@
 // Runs: every run and tune folder under the server's runs folder, and one run's details.
 import { call } from "./api.js";
-import { $, el, errorLine, fill, num } from "./dom.js";
+import { $, el, errorLine, fill, num, scrollBox } from "./dom.js";
 import { historySeries, lineChart } from "./chart.js";
 import { py, sh, showHint } from "./hints.js";
 
@@ -30,7 +30,7 @@ function metricsTable(metrics) {
     for (const [k, v] of Object.entries(metrics[s] || {})) if (typeof v === "number" && !names.includes(k)) names.push(k);
   }
   if (!names.length) return null;
-  return el("div", { class: "table-wrap" }, el("table", { class: "table", "data-testid": "run-metrics" },
+  return scrollBox("Metrics", el("table", { class: "table", "data-testid": "run-metrics" },
     el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "metric" }), splits.map((s) => el("th", { scope: "col", class: "num", text: s })))),
     el("tbody", {}, names.map((n) => el("tr", {}, el("th", { scope: "row", text: n }),
       splits.map((s) => el("td", { class: "num", text: num((metrics[s] || {})[n], 4) })))))));
@@ -43,7 +43,7 @@ function confusion(metrics) {
     const labels = part.labels.map(String);
     const max = Math.max(1, ...part.confusion_matrix.flat());
     return el("div", {}, el("h3", { text: `Confusion matrix (${split}): rows true, columns predicted` }),
-      el("div", { class: "table-wrap" }, el("table", { class: "table confusion", "data-testid": "confusion-matrix" },
+      scrollBox("Confusion matrix", el("table", { class: "table confusion", "data-testid": "confusion-matrix" },
         el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "true \\ predicted" }), labels.map((l) => el("th", { scope: "col", text: l })))),
         el("tbody", {}, part.confusion_matrix.map((row, i) => el("tr", {}, el("th", { scope: "row", text: labels[i] }),
           row.map((count) => {
@@ -96,7 +96,7 @@ export async function detail(name) {
       metricsTable(run.metrics),
       run.history.length ? curves(run.history, s.primary_metric) : el("p", { class: "muted", text: "No metrics.jsonl in this folder." }),
       confusion(run.metrics),
-      run.hpo ? el("div", {}, el("h3", { text: "Trials" }), el("div", { class: "table-wrap" }, el("table", { class: "table" },
+      run.hpo ? el("div", {}, el("h3", { text: "Trials" }), scrollBox("Trials", el("table", { class: "table" },
         el("thead", {}, el("tr", {}, ["trial", "strategy", "value", "state"].map((h) => el("th", { scope: "col", text: h })))),
         el("tbody", {}, run.hpo.map((t) => el("tr", {}, el("td", { text: t.number ?? t.trial ?? "" }),
           el("td", { text: (t.params || {}).strategy || "" }), el("td", { class: "num", text: num(t.value, 4) }),

@@ -1,7 +1,7 @@
 // Train from the page: upload -> preview (inferred columns, validation report) -> a server job,
 // followed live through server-sent events; cancel; the result's model can be tried at once.
 import { call, stream } from "./api.js";
-import { $, el, errorLine, fill, num } from "./dom.js";
+import { $, el, errorLine, fill, num, scrollBox } from "./dom.js";
 import { historySeries, lineChart } from "./chart.js";
 import { sh, showHint } from "./hints.js";
 import { detail as runDetail } from "./runs.js";
@@ -59,7 +59,7 @@ async function preview() {
       el("p", { "data-testid": "train-columns" }, `${p.total_rows} rows. Text column: `, el("strong", { text: inferred.text ?? "–" }),
         inferred.reason_text ? ` (${inferred.reason_text})` : "", ". Label column: ", el("strong", { text: inferred.label ?? "–" }),
         inferred.reason_label ? ` (${inferred.reason_label})` : "", "."),
-      el("div", { class: "table-wrap" }, el("table", { class: "table" },
+      scrollBox("Data preview", el("table", { class: "table" },
         el("thead", {}, el("tr", {}, p.columns.map((c) => el("th", { scope: "col", text: c })))),
         el("tbody", {}, p.rows.map((row) => el("tr", {}, row.map((v) => el("td", { text: v ?? "" }))))))),
       issueList(p.validation));
