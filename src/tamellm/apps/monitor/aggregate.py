@@ -84,11 +84,16 @@ class Ewm:
 
 
 def _share_z(share: float, baseline: Ewm, count: int) -> float:
-    """How unusual ``share`` is among ``count`` texts if each text had the baseline's chance (binomial)."""
+    """How unusual ``share`` is among ``count`` texts if each text had the baseline's chance (binomial).
+
+    Measured on the arcsine scale, where a binomial share is close to normal with variance
+    1 / (4 count) even for small shares and counts; the plain (share - p) / sqrt(p (1 - p) / n)
+    overstates a rise from a small p (its upper tail is much heavier than a normal's).
+    """
     if baseline.n == 0 or count == 0:
         return 0.0
     p = min(max(baseline.mean, SHARE_FLOOR), 1 - SHARE_FLOOR)
-    return (share - p) / math.sqrt(p * (1 - p) / count)
+    return 2 * math.sqrt(count) * (math.asin(math.sqrt(share)) - math.asin(math.sqrt(p)))
 
 
 @dataclass
