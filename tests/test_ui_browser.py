@@ -234,6 +234,25 @@ def test_classify_zero_shot_and_fine_tuned(page, server):
     assert "tamellm.classify(" in hint.text_content() and "tamellm classify" in hint.text_content()
 
 
+def test_compare_two_models_on_the_same_text(page, server):
+    page.get_by_test_id("classify-model").select_option(_model(server, "tiny-classifier"))
+    page.get_by_test_id("classify-compare").select_option(_model(server, "tiny-bert"))
+    sync_api.expect(page.get_by_test_id("classify-labels")).to_be_enabled()  # the second model is zero-shot
+    page.get_by_test_id("classify-labels").fill("sports, weather")
+    page.get_by_test_id("classify-submit").click()
+    sync_api.expect(page.get_by_test_id("compare-bar")).to_have_count(2)
+    assert page.get_by_test_id("classify-result-label").inner_text() in {"positive", "negative"}
+    assert page.get_by_test_id("compare-result-label").inner_text() in {"sports", "weather"}
+    assert _model(server, "tiny-bert") in page.get_by_test_id("classify-compare-result").inner_text()
+
+
+def test_summarize_with_the_chat_model(page):
+    page.locator("#summarize-words").fill("5")
+    page.get_by_test_id("summarize-submit").click()
+    sync_api.expect(page.get_by_test_id("summarize-result")).to_contain_text("the")
+    assert "--max-words 5" in page.locator("#summarize-hint").text_content()
+
+
 def test_why_shows_a_score_per_word(page, server):
     page.get_by_test_id("classify-model").select_option(_model(server, "tiny-classifier"))
     page.get_by_test_id("classify-text").fill("the film was boring")

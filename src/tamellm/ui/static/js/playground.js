@@ -24,11 +24,16 @@ export function init(info) {
   const classifiers = [...serving("classify"), ...serving("zero-shot-classification")
     .filter((m) => !m.tasks.includes("classify"))];
   setOptions($("#classify-model"), options(classifiers), "no classifier loaded");
+  setOptions($("#classify-compare"), [{ value: "", label: "no second model" }, ...options(classifiers)]);
+  setOptions($("#summarize-model"), options(serving("generate")), "no chat model loaded");
+  $("#summarize-submit").disabled = !serving("generate").length;
+  $("#summarize-submit").addEventListener("click", summarize);
   setOptions($("#ner-model"), options(serving("ner")), "no NER model loaded");
   setOptions($("#similarity-model"), options(serving("embed")), "no embedding model loaded");
   setOptions($("#explain-method"), [{ value: "", label: "default" },
     ...info.explainers.map((n) => ({ value: n, label: n }))]);
   $("#classify-model").addEventListener("change", syncLabels);
+  $("#classify-compare").addEventListener("change", syncLabels);
   syncLabels();
   $("#classify-submit").addEventListener("click", classify);
   $("#classify-explain").addEventListener("click", explain);
@@ -37,37 +42,74 @@ export function init(info) {
 }
 
 function syncLabels() {
-  $("#classify-labels").disabled = !zeroShot($("#classify-model").value);
+  $("#classify-labels").disabled = !zeroShot($("#classify-model").value) && !zeroShot($("#classify-compare").value);
+}
+
+/** Classify `text` with `model` and draw the label and a bar per label into `out`; returns the answer item. */
+async function classifyInto(out, text, model, testIds) {
+  const labels = zeroShot(model) ? labelList() : undefined;
+  const answer = await call("/v1/classify", { method: "POST", body: { model: model || undefined, input: text, labels } });
+  const item = answer.data[0];
+  const ranked = Object.entries(item.scores).sort((a, b) => b[1] - a[1]);
+  fill(out,
+    el("p", { class: "model-name", text: answer.model }),
+    el("p", { class: "winner" }, "Label: ", el("strong", { "data-testid": testIds.label, text: item.label }),
+      ` (${(item.score * 100).toFixed(1)} %)`),
+    el("div", { "aria-label": `Probability per label, ${answer.model}`, role: "list" }, ranked.map(([label, p]) => {
+      const bar = el("span");
+      bar.style.width = `${Math.max(0, Math.min(100, p * 100)).toFixed(1)}%`;
+      return el("div", { class: "bar-row", role: "listitem", "data-testid": testIds.bar },
+        el("span", { text: label }), el("div", { class: "bar", "aria-hidden": "true" }, bar),
+        el("span", { class: "num", text: `${(p * 100).toFixed(1)} %` }));
+    })));
+  return { answer, item, labels };
 }
 
 async function classify() {
   const button = $("#classify-submit");
   const text = $("#classify-text").value;
-  const model = $("#classify-model").value || undefined;
-  const labels = zeroShot(model) ? labelList() : undefined;
+  const model = $("#classify-model").value;
+  const second = $("#classify-compare").value;
   const out = $("#classify-result");
   busy(button, true);
   $("#classify-explain").disabled = true;
   fill($("#classify-explanation"));
+  fill($("#classify-compare-result"));
   try {
-    const answer = await call("/v1/classify", { method: "POST", body: { model, input: text, labels } });
-    const item = answer.data[0];
+    const { answer, item, labels } = await classifyInto(out, text, model,
+      { label: "classify-result-label", bar: "classify-bar" });
     lastClassify = { text, model: answer.model, labels, label: item.label, classes: Object.keys(item.scores) };
-    const ranked = Object.entries(item.scores).sort((a, b) => b[1] - a[1]);
-    fill(out,
-      el("p", { class: "winner" }, "Label: ", el("strong", { "data-testid": "classify-result-label", text: item.label }),
-        ` (${(item.score * 100).toFixed(1)} %)`),
-      el("div", { "aria-label": "Probability per label", role: "list" }, ranked.map(([label, p]) => {
-        const bar = el("span");
-        bar.style.width = `${Math.max(0, Math.min(100, p * 100)).toFixed(1)}%`;
-        return el("div", { class: "bar-row", role: "listitem", "data-testid": "classify-bar" },
-          el("span", { text: label }), el("div", { class: "bar", "aria-hidden": "true" }, bar),
-          el("span", { class: "num", text: `${(p * 100).toFixed(1)} %` }));
-      })));
     $("#classify-explain").disabled = false;
     const lab = labels ? `, labels=${JSON.stringify(labels)}` : "";
     showHint($("#classify-hint"), `import tamellm\ntamellm.classify(${py(text)}${lab}, model=${py(sourceOf(answer.model))})`,
       `tamellm classify ${sh(text)} --model ${sh(sourceOf(answer.model))}${labels ? ` --labels ${sh(labels.join(","))}` : ""}`);
+  } catch (error) {
+    fill(out, errorLine(error));
+  } finally {
+    busy(button, false);
+  }
+  if (second) {
+    try {
+      await classifyInto($("#classify-compare-result"), text, second, { label: "compare-result-label", bar: "compare-bar" });
+    } catch (error) {
+      fill($("#classify-compare-result"), errorLine(error));
+    }
+  }
+}
+
+async function summarize() {
+  const button = $("#summarize-submit");
+  const text = $("#summarize-text").value;
+  const model = $("#summarize-model").value || undefined;
+  const words = Number($("#summarize-words").value) || 30;
+  const out = $("#summarize-result");
+  busy(button, true);
+  fill(out, el("span", { class: "muted", text: "Summarizing…" }));
+  try {
+    const answer = await call("/v1/summarize", { method: "POST", body: { model, input: text, max_words: words } });
+    fill(out, answer.data[0].summary);
+    showHint($("#summarize-hint"), `import tamellm\ntamellm.summarize(${py(text)}, model=${py(sourceOf(answer.model))}, max_words=${words})`,
+      `tamellm summarize ${sh(text)} --model ${sh(sourceOf(answer.model))} --max-words ${words}`);
   } catch (error) {
     fill(out, errorLine(error));
   } finally {
