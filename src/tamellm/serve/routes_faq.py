@@ -81,6 +81,8 @@ def parse_faq_sources(sources: list[str]) -> dict[str, Path]:
 def install(app: FastAPI, sources: list[str]) -> None:
     """Load every FAQ folder and mount the routes on ``app``."""
     app.state.tamellm_faqs = {name: FaqAssistant.load(folder) for name, folder in parse_faq_sources(sources).items()}
+    for assistant in app.state.tamellm_faqs.values():
+        assistant.warm_up()  # the encoder loads before /readyz says ready, not on the first question
     app.include_router(router)
 
 

@@ -14,7 +14,7 @@ from tamellm.apps.faq.build import build_index, index_meta
 from tamellm.apps.faq.calibration import calibrate
 from tamellm.apps.faq.checks import MAX_QUESTION_CHARS, check_question
 from tamellm.apps.faq.entries import FaqEntry
-from tamellm.apps.faq.index import MODES, FaqIndex, Hit, Mode
+from tamellm.apps.faq.index import MODES, FaqIndex, Hit, Mode, embed
 from tamellm.errors import InputError
 
 TOP_K = 5
@@ -144,6 +144,10 @@ class FaqAssistant:
                      **options) -> FaqAssistant:
         """An in-memory assistant over ``entries`` (dicts with question, answer and optionally id)."""
         return cls(build_index(_as_entries(entries, []), encoder), None, **options)
+
+    def warm_up(self) -> None:
+        """Load the encoder now (a server calls this before it says it is ready)."""
+        embed(["warm up"], self.index.encoder)
 
     @property
     def threshold(self) -> float:
