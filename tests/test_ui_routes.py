@@ -43,13 +43,28 @@ def runs_root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(runs_root, tiny_bert_dir):
+def compressed_dir(tmp_path_factory, tiny_bert_dir) -> Path:
+    """A copy of the tiny encoder with the candidates table auto-compress writes beside its output."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("compressed") / "tiny-compressed"
+    shutil.copytree(tiny_bert_dir, folder)
+    row = {"path": str(folder), "size_bytes": 1000, "accuracy": 0.9, "latency_p50_ms": 2.0, "latency_p95_ms": 3.0,
+           "throughput": 500.0, "details": {}}
+    table = {"path": str(folder), "chosen": "onnx-int8", "max_drop": 0.01, "within_budget": True, "warning": None,
+             "baseline": {**row, "method": "original"}, "candidates": [{**row, "method": "onnx-int8"}], "failed": {}}
+    (folder / "candidates.json").write_text(json.dumps(table))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def client(runs_root, compressed_dir):
     from tamellm.serve.app import build_app
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TAMELLM_API_KEYS", KEY)
         mp.setenv("TAMELLM_RUNS_DIR", str(runs_root))
-        app = build_app([str(tiny_bert_dir)], {"max_body_bytes": 4096})
+        app = build_app([str(compressed_dir)], {"max_body_bytes": 4096})
     with TestClient(app) as test_client:
         yield test_client
 
@@ -76,6 +91,15 @@ def test_ui_api_needs_the_key(client):
         "invalid_api_key"
     info = client.get("/ui/api/info", headers=AUTH).json()
     assert info["models"][0]["tasks"][0] == "embed" and "occlusion" in info["explainers"]
+
+
+def test_models_lists_size_and_the_compression_table(client):
+    models = client.get("/ui/api/models", headers=AUTH).json()
+    (loaded,) = models["loaded"]
+    assert loaded["size_bytes"] > 0 and loaded["tasks"][0] == "embed"
+    assert [(r["method"], r["chosen"]) for r in loaded["compression"]["rows"]] == [("original", False),
+                                                                                   ("onnx-int8", True)]
+    assert any(m["name"] == "minilm-l6" for m in models["catalog"])
 
 
 def test_runs_list_and_detail(client, runs_root):

@@ -103,9 +103,17 @@ async def info(request: Request, state: ServerState = Depends(get_state)) -> dic
 
 @api.get("/models", summary="The model catalog and the models this server has loaded")
 async def models(state: ServerState = Depends(get_state)) -> dict[str, Any]:
-    loaded = [{"name": m.name, "source": m.source, "tasks": list(m.tasks),
-               "backend": type(m.tasks[m.main_task]).__name__} for m in state.pool.models.values()]
-    return {"catalog": views.catalog(), "loaded": loaded}
+    def describe(m) -> dict[str, Any]:
+        try:  # where a catalog name resolved to; a runtime without that information keeps its source
+            folder = m.tasks[m.main_task].info().get("path") or m.source
+        except Exception:  # noqa: BLE001 - size and table are extras: never fail the listing for them
+            folder = m.source
+        return {"name": m.name, "source": m.source, "tasks": list(m.tasks),
+                "backend": type(m.tasks[m.main_task]).__name__, "size_bytes": views.model_size(folder),
+                "compression": views.compression_table(folder)}
+
+    loaded = await asyncio.to_thread(lambda: [describe(m) for m in state.pool.models.values()])
+    return {"catalog": await asyncio.to_thread(views.catalog), "loaded": loaded}
 
 
 @api.get("/runs", summary="Run and tune folders under the server's runs folder, newest first")

@@ -97,6 +97,26 @@ def explainer_names() -> list[str]:
     return method_names()
 
 
+def compression_table(folder: str | os.PathLike) -> dict[str, Any] | None:
+    """The candidates table auto-compress left in ``folder`` (candidates.json), or None when it has none."""
+    data = read_json(Path(folder) / "candidates.json")
+    if not isinstance(data, dict) or not isinstance(data.get("baseline"), dict):
+        return None
+    keys = ("method", "size_bytes", "accuracy", "latency_p50_ms", "throughput")
+    rows = [{k: m.get(k) for k in keys} | {"chosen": m.get("method") == data.get("chosen")}
+            for m in [data["baseline"], *(data.get("candidates") or [])] if isinstance(m, dict)]
+    return {"chosen": data.get("chosen"), "max_drop": data.get("max_drop"), "warning": data.get("warning"),
+            "rows": rows}
+
+
+def model_size(folder: str | os.PathLike) -> int | None:
+    """Bytes of a model folder on disk (None for a catalog name that is not a folder)."""
+    from tamellm.paths import folder_size
+
+    path = Path(folder)
+    return folder_size(path) if path.is_dir() else None
+
+
 def catalog() -> list[dict]:
     """The model catalog (name, role, task, size, licence, installed)."""
     return list_models()
