@@ -329,6 +329,10 @@ def test_ner_highlights_spans(page):
     assert entity.get_attribute("data-label") in {"PER", "LOC"}
     assert page.get_by_test_id("ner-result").inner_text().replace("PER", "").replace("LOC", "").split() == \
         "Barack Obama visited Paris".split()
+    page.get_by_test_id("ner-explain").click()
+    words = page.locator("#ner-explanation [data-testid=explanation-word]")
+    sync_api.expect(words).to_have_count(4)
+    assert all(w.get_attribute("data-score") is not None for w in words.all())
 
 
 def test_similarity_ranks_every_line(page):

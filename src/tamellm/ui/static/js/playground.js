@@ -38,6 +38,7 @@ export function init(info) {
   $("#classify-submit").addEventListener("click", classify);
   $("#classify-explain").addEventListener("click", explain);
   $("#ner-submit").addEventListener("click", ner);
+  $("#ner-explain").addEventListener("click", explainNer);
   $("#similarity-submit").addEventListener("click", similarity);
 }
 
@@ -140,12 +141,16 @@ async function explain() {
   }
 }
 
+let lastNer = null;
+
 async function ner() {
   const button = $("#ner-submit");
   const text = $("#ner-text").value;
   const model = $("#ner-model").value || undefined;
   const out = $("#ner-result");
   busy(button, true);
+  $("#ner-explain").disabled = true;
+  fill($("#ner-explanation"));
   try {
     const answer = await call("/v1/ner", { method: "POST", body: { model, input: text } });
     const entities = [...answer.data[0].entities].sort((a, b) => a.start - b.start);
@@ -161,8 +166,30 @@ async function ner() {
     }
     parts.push(text.slice(at));
     fill(out, entities.length ? parts : el("span", { class: "muted", text: "No entities found." }));
+    lastNer = { text, model: answer.model };
+    $("#ner-explain").disabled = !entities.length;
     showHint($("#ner-hint"), `import tamellm\ntamellm.ner(${py(text)}, model=${py(sourceOf(answer.model))})`,
       `tamellm ner ${sh(text)} --model ${sh(sourceOf(answer.model))}`);
+  } catch (error) {
+    fill(out, errorLine(error));
+  } finally {
+    busy(button, false);
+  }
+}
+
+/** Which words made the model find its (first) entity. */
+async function explainNer() {
+  if (!lastNer) return;
+  const button = $("#ner-explain");
+  const out = $("#ner-explanation");
+  const method = $("#explain-method").value || undefined;
+  busy(button, true);
+  fill(out, el("p", { class: "muted", text: "Explaining…" }));
+  try {
+    const answer = await call("/v1/explain", { method: "POST", body: { model: lastNer.model, input: lastNer.text, method } });
+    renderExplanation(out, answer.explanation);
+    showHint($("#ner-hint"), `import tamellm\ne = tamellm.explain(${py(lastNer.text)}, model=${py(sourceOf(lastNer.model))}${method ? `, method=${py(method)}` : ""})\nprint(e.words)`,
+      `tamellm explain ${sh(sourceOf(lastNer.model))} ${sh(lastNer.text)}${method ? ` --method ${method}` : ""}`);
   } catch (error) {
     fill(out, errorLine(error));
   } finally {
