@@ -11,7 +11,7 @@ from tamellm.apps.monitor.entities import EntityMatcher, load_watchlist, spacy_o
 from tamellm.apps.monitor.rules import load_rules
 from tamellm.apps.monitor.runner import Monitor, Settings
 from tamellm.apps.monitor.sentiment import SentimentModel
-from tamellm.apps.monitor.sinks import ConsoleSink, JsonlSink, Sink, WebhookSink
+from tamellm.apps.monitor.sinks import SINKS, Sink
 
 
 @dataclass
@@ -65,14 +65,14 @@ def open_monitor(
     rule_list = load_rules(rules)  # checked before the model loads: a typo fails fast
     matcher = EntityMatcher(load_watchlist(watchlist), all_cashtags=all_cashtags,
                             ner=spacy_organisations(None if ner is True else ner) if ner else None)
-    sinks: dict[str, Sink] = {}
+    sinks: dict[str, Sink] = {}  # by their SINKS names: the state keys deliveries by them
     if console:
-        sinks["console"] = ConsoleSink()
+        sinks["console"] = SINKS["console"]()
     if alerts is not None:
-        sinks["jsonl"] = JsonlSink(alerts)
+        sinks["jsonl"] = SINKS["jsonl"](alerts)
     if webhook is not None:
-        sinks["webhook"] = WebhookSink(webhook.url, secret=webhook.secret, timeout=webhook.timeout,
-                                       retries=webhook.retries, backoff=webhook.backoff)
+        sinks["webhook"] = SINKS["webhook"](webhook.url, secret=webhook.secret, timeout=webhook.timeout,
+                                            retries=webhook.retries, backoff=webhook.backoff)
     classifier = SentimentModel(str(model), label_map)
     if dead_letter is None and alerts is not None:
         dead_letter = Path(alerts).with_suffix(".dead-letter.jsonl")
