@@ -59,6 +59,7 @@ def _train_cli_run(root: Path, base: Path) -> None:
         mp.setenv("TAMELLM_TRACKING", "0")
         tamellm.train(data, model=str(base), run_dir=root / "cli-run", strategy="head-only", epochs=2,
                       max_length=16, eval_steps=2)
+    shutil.copytree(root / "cli-run", root / "cli-run-copy")  # a second run, to compare with
 
 
 @pytest.fixture(scope="module")
@@ -342,15 +343,26 @@ def test_similarity_ranks_every_line(page):
 
 def test_runs_page_shows_a_run_started_outside_the_page(page):
     page.get_by_test_id("nav-runs").click()
-    row = page.get_by_test_id("runs-row").filter(has_text="cli-run")
+    row = page.locator("[data-testid=runs-row][data-run=cli-run]")
     sync_api.expect(row).to_have_count(1)
     assert "head-only" in row.inner_text()
-    row.get_by_role("button").click()
+    row.get_by_role("button", name="cli-run").click()
     page.get_by_test_id("run-metrics").wait_for()
     assert page.get_by_test_id("chart").count() >= 1 and page.locator("#run-detail svg").count() >= 1
     page.get_by_test_id("confusion-matrix").wait_for()
     page.get_by_test_id("run-try-submit").click()
     sync_api.expect(page.get_by_test_id("run-try-result")).to_contain_text("Prediction:")
+
+
+def test_runs_compare_side_by_side(page):
+    page.get_by_test_id("nav-runs").click()
+    sync_api.expect(page.get_by_test_id("runs-row")).to_have_count(2)
+    for tick in page.get_by_test_id("runs-tick").all():
+        tick.check()
+    page.get_by_test_id("runs-compare").click()
+    comparison = page.get_by_test_id("runs-comparison")
+    sync_api.expect(comparison).to_contain_text("cli-run vs cli-run-copy")
+    assert comparison.locator("thead th").count() == 3 and comparison.locator("svg").count() >= 1
 
 
 def test_models_page_lists_loaded_models_and_the_catalog(page, server):

@@ -5,21 +5,36 @@ import { historySeries, lineChart } from "./chart.js";
 import { py, sh, showHint } from "./hints.js";
 
 let wired = false;
+const ticked = new Set();
+const runPath = (name) => `/ui/api/runs/${encodeURIComponent(name).replace(/%2F/g, "/")}`;
+
+function tick(name, box) {
+  if (box.checked) ticked.add(name); else ticked.delete(name);
+  $("#runs-compare").disabled = ticked.size !== 2;
+}
 
 export async function show() {
-  if (!wired) { $("#runs-refresh").addEventListener("click", show); wired = true; }
+  if (!wired) {
+    $("#runs-refresh").addEventListener("click", show);
+    $("#runs-compare").addEventListener("click", () => compare([...ticked]));
+    wired = true;
+  }
   const body = $("#runs-table tbody");
   try {
     const answer = await call("/ui/api/runs");
     $("#runs-dir").textContent = answer.runs_dir;
     $("#runs-empty").hidden = answer.data.length > 0;
-    fill(body, answer.data.map((run) => el("tr", { "data-testid": "runs-row", "data-run": run.name },
+    ticked.clear();
+    $("#runs-compare").disabled = true;
+    fill(body, answer.data.map((run, i) => el("tr", { "data-testid": "runs-row", "data-run": run.name },
+      el("td", {}, el("input", { type: "checkbox", id: `run-tick-${i}`, "aria-label": `Compare ${run.name}`,
+        "data-testid": "runs-tick", onchange: (event) => tick(run.name, event.target) })),
       el("td", {}, el("button", { type: "button", class: "link", text: run.name, onclick: () => detail(run.name) })),
       el("td", { text: run.kind }), el("td", { text: run.task || "–" }), el("td", { text: run.strategy || "–" }),
       el("td", { text: run.primary_metric || "–" }), el("td", { class: "num", text: num(run.validation) }),
       el("td", { class: "num", text: num(run.test) }), el("td", { text: (run.finished || "").replace("T", " ") }))));
   } catch (error) {
-    fill(body, el("tr", {}, el("td", { colspan: 8 }, errorLine(error))));
+    fill(body, el("tr", {}, el("td", { colspan: 9 }, errorLine(error))));
   }
 }
 
@@ -86,7 +101,7 @@ export async function detail(name) {
   const node = $("#run-detail");
   fill(node, el("p", { class: "muted", text: `Loading ${name}…` }));
   try {
-    const run = await call(`/ui/api/runs/${encodeURIComponent(name).replace(/%2F/g, "/")}`);
+    const run = await call(runPath(name));
     const s = run.summary;
     const params = Object.entries(run.params || {}).filter(([, v]) => v === null || typeof v !== "object");
     const hint = el("div", { class: "hint" });
@@ -109,6 +124,35 @@ export async function detail(name) {
       showHint(hint, `import tamellm\nmodel = tamellm.load(${py(s.model)})\nprint(model.predict("great phone"))\nprint(tamellm.runs(${py(run.summary.path ? run.summary.path.replace(/\/[^/]+$/, "") : "runs")}))`,
         `tamellm runs ${sh((s.path || "").replace(/\/[^/]+$/, "") || "runs")}\ntamellm serve ${sh(s.model)}`);
     }
+  } catch (error) {
+    fill(node, errorLine(error));
+  }
+}
+
+/** Two runs side by side: their metrics in one table, their learning curves on the same axes. */
+export async function compare(names) {
+  const node = $("#run-detail");
+  fill(node, el("p", { class: "muted", text: `Loading ${names.join(" and ")}…` }));
+  try {
+    const runs = await Promise.all(names.map((n) => call(runPath(n))));
+    const rows = [];
+    for (const split of ["validation", "test"]) {
+      const keys = [...new Set(runs.flatMap((r) => Object.entries(r.metrics[split] || {})
+        .filter(([, v]) => typeof v === "number").map(([k]) => k)))];
+      for (const k of keys) rows.push(el("tr", {}, el("th", { scope: "row", text: `${split} ${k}` }),
+        runs.map((r) => el("td", { class: "num", text: num((r.metrics[split] || {})[k], 4) }))));
+    }
+    const primary = runs[0].summary.primary_metric;
+    const series = (key) => runs.flatMap((r) => historySeries(r.history, key)
+      .map((s) => ({ ...s, name: `${r.summary.name} ${s.name}` })));
+    fill(node, el("article", { class: "card detail", "data-testid": "runs-comparison" },
+      el("h2", { text: `${names[0]} vs ${names[1]}` }),
+      scrollBox("Metrics of both runs", el("table", { class: "table" },
+        el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "metric" }),
+          runs.map((r) => el("th", { scope: "col", class: "num", text: r.summary.name })))),
+        el("tbody", {}, rows))),
+      el("div", { class: "charts" }, ["loss", primary].filter(Boolean).filter((k, i, a) => a.indexOf(k) === i)
+        .map((key) => lineChart(series(key), { title: key, yLabel: key })))));
   } catch (error) {
     fill(node, errorLine(error));
   }
