@@ -75,6 +75,9 @@ class Generator(TaskModel):
     def _context_size(self) -> int | None:
         """How many positions (prompt + answer) the model can attend to, when it says."""
         size = getattr(self.model.config, "max_position_embeddings", None)
+        adapter = getattr(self.model, "active_peft_config", None)  # prompt/prefix tuning: virtual tokens take positions
+        if isinstance(size, int) and getattr(adapter, "is_prompt_learning", False):
+            size -= int(getattr(adapter, "num_virtual_tokens", 0) or 0)
         return size if isinstance(size, int) and size > 0 else None
 
     def _prepare(self, messages: list[Message], max_new_tokens: int) -> tuple[dict[str, torch.Tensor], int]:
