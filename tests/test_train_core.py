@@ -93,6 +93,10 @@ def test_lora_merges_into_a_plain_folder(tmp_path, tiny_bert_dir):
     predicted = [p.label for p in tamellm.load(result.model_dir).predict(texts)]
     accuracy = sum(p == t for p, t in zip(predicted, labels, strict=True)) / len(labels)
     assert accuracy == pytest.approx(result.metrics["validation"]["accuracy"])
+    # Explained by removing words (occlusion): one score per word, toward the predicted label.
+    why = tamellm.load(result.model_dir).explain(texts[0])
+    assert why.method == "occlusion" and why.label == predicted[0]
+    assert [w.text for w in why.words] == texts[0].split()
 
 
 def test_report_is_called_and_exceptions_propagate(tmp_path, tiny_bert_dir):

@@ -135,7 +135,8 @@ def build_target(task_model, text: str, **options) -> Target:
     name = type(task_model).__name__
     builder = TARGETS.get(getattr(task_model, "explain_target", None) or "")
     if builder is None:
-        hint = "explainable: text classification, zero-shot classification, NER, generation"
+        hint = getattr(task_model, "explain_hint", None) or \
+            "explainable: text classification, zero-shot classification, NER, generation"
         if task_model.task == "embed":
             hint = "an encoder explains zero-shot classification: pass labels=[...] (--labels a,b)"
         raise InputError(f"Explanations are not available for task '{task_model.task}' ({name})", hint)

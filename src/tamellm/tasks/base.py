@@ -13,6 +13,7 @@ class TaskModel:
     task: ClassVar[str] = ""  # set by register_task
     # The explanation target (explain/target.py TARGETS) built for this class; None: not explainable.
     explain_target: ClassVar[str | None] = None
+    explain_hint: ClassVar[str | None] = None  # why not, and what to do instead, when there is no target
 
     def __init__(self, loaded: LoadedModel) -> None:
         self.loaded = loaded

@@ -212,7 +212,9 @@ class Generator(TaskModel):
 class PeftGenerator(Generator):
     """A chat model with a prompt- or prefix-tuning adapter (peft's generate prepends the virtual tokens)."""
 
-    explain_target = None  # virtual tokens: word attributions would not line up
+    explain_target = None
+    explain_hint = ("a prompt- or prefix-tuned chat model steers generation through virtual tokens, not the "
+                    "prompt's words; re-train with --strategy lora or full to explain it")
 
 
 register_task(TaskSpec(
