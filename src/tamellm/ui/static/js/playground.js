@@ -31,7 +31,8 @@ export function init(info) {
   setOptions($("#ner-model"), options(serving("ner")), "no NER model loaded");
   setOptions($("#similarity-model"), options(serving("embed")), "no embedding model loaded");
   setOptions($("#explain-method"), [{ value: "", label: "default" },
-    ...info.explainers.map((n) => ({ value: n, label: n }))]);
+    // "random" is the faithfulness baseline, not an explanation.
+    ...info.explainers.filter((n) => n !== "random").map((n) => ({ value: n, label: n }))]);
   $("#classify-model").addEventListener("change", syncLabels);
   $("#classify-compare").addEventListener("change", syncLabels);
   syncLabels();
