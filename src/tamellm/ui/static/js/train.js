@@ -13,7 +13,7 @@ let limit = 1048576;
 
 export function init(info) {
   limit = info.max_upload_bytes;
-  $("#train-limit").textContent = `Files up to ${(limit / 1048576).toFixed(1)} MB (the server's max_body_bytes: `tamellm ui --max-body-bytes N`).`;
+  $("#train-limit").textContent = `Files up to ${(limit / 1048576).toFixed(1)} MB (the server's max_body_bytes: tamellm ui --max-body-bytes N).`;
   $("#train-file").addEventListener("change", preview);
   $("#train-task").addEventListener("change", preview);
   $("#train-start").addEventListener("click", start);
@@ -46,7 +46,7 @@ async function preview() {
   $("#train-start").disabled = true;
   if (!file) { fill(out); return; }
   if (file.size > limit) {
-    fill(out, errorLine(new Error(`${file.name} is ${(file.size / 1048576).toFixed(1)} MB; this server accepts files up to ${(limit / 1048576).toFixed(1)} MB. Sample the file, or start the page with `tamellm ui --max-body-bytes N`.`)));
+    fill(out, errorLine(new Error(`${file.name} is ${(file.size / 1048576).toFixed(1)} MB; this server accepts files up to ${(limit / 1048576).toFixed(1)} MB. Sample the file, or start the page with tamellm ui --max-body-bytes N.`)));
     return;
   }
   fill(out, el("p", { class: "muted", text: `Reading ${file.name}…` }));
