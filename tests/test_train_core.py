@@ -93,10 +93,6 @@ def test_lora_merges_into_a_plain_folder(tmp_path, tiny_bert_dir):
     predicted = [p.label for p in tamellm.load(result.model_dir).predict(texts)]
     accuracy = sum(p == t for p, t in zip(predicted, labels, strict=True)) / len(labels)
     assert accuracy == pytest.approx(result.metrics["validation"]["accuracy"])
-    # Explained by removing words (occlusion): one score per word, toward the predicted label.
-    why = tamellm.load(result.model_dir).explain(texts[0])
-    assert why.method == "occlusion" and why.label == predicted[0]
-    assert [w.text for w in why.words] == texts[0].split()
 
 
 def test_report_is_called_and_exceptions_propagate(tmp_path, tiny_bert_dir):
@@ -122,7 +118,9 @@ def test_budget_stops_gracefully(tmp_path, tiny_bert_dir):
     config = make_config(tmp_path, tiny_bert_dir, strategy="full", epochs=50)
     result = train_model(config, run_dir=tmp_path / "run", budget_s=0.5)
     saved = json.loads((result.run_dir / "result.json").read_text())
-    assert saved["out_of_time"] and saved["steps"] < 50 * 7
+    # The budget ends training long before 50 epochs: cut off, or (when the first evaluation came
+    # early enough to measure the pace) by a schedule shortened to end with the budget.
+    assert saved["steps"] < 50 * 7
     assert (result.model_dir / "model.safetensors").is_file()
 
 
@@ -167,6 +165,10 @@ def test_prompt_and_prefix_tuning_save_an_adapter_that_loads(tmp_path, tiny_bert
     predicted = [p.label for p in tamellm.load(result.model_dir).predict(texts)]
     accuracy = sum(p == t for p, t in zip(predicted, labels, strict=True)) / len(labels)
     assert accuracy == pytest.approx(result.metrics["validation"]["accuracy"])
+    # Explained by removing words (occlusion): one score per word, toward the predicted label.
+    why = tamellm.load(result.model_dir).explain(texts[0])
+    assert why.method == "occlusion" and why.label == predicted[0]
+    assert [w.word for w in why.words] == texts[0].split()
 
 
 def test_api_train_builds_the_config_from_overrides(tmp_path, tiny_bert_dir):

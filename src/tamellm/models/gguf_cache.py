@@ -10,8 +10,13 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from tamellm.errors import ModelFormatError
 from tamellm.paths import cache_dir
+
+if TYPE_CHECKING:
+    from tamellm.models.resolve import ResolvedModel
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +54,17 @@ def ensure_converted(gguf_file: Path) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def gguf_file(resolved: ResolvedModel) -> Path:
+    """The GGUF file a resolved model runs: the catalog's named file, else the folder's first ``*.gguf``."""
+    name = resolved.spec.file if resolved.spec and resolved.spec.file else None
+    files = [resolved.path / name] if name else sorted(resolved.path.glob("*.gguf"))
+    if not files or not files[0].exists():
+        raise ModelFormatError(f"No GGUF file found in {resolved.path}", "expected a *.gguf file")
+    return files[0]
+
+
+def converted_model(resolved: ResolvedModel) -> Path:
+    """The safetensors folder of a GGUF model (converted once, then read from the cache)."""
+    return ensure_converted(gguf_file(resolved))

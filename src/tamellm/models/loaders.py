@@ -1,14 +1,11 @@
-"""Loading a resolved model into memory, one loader per kind (a registry).
+"""Reading a resolved model into memory, one loader per kind of folder (``LOADERS``, a registry).
 
-Loaded models are kept in a small in-process cache so that repeated one-line calls
-(``tamellm.embed(...)`` in a loop) do not reload weights.
+The loaders read; ``tamellm.tasks.load`` keeps what was read in its one in-process cache.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +13,7 @@ from typing import Any
 from tamellm.errors import MissingExtraError, ModelFormatError
 from tamellm.models.folder import register_architectures
 from tamellm.models.resolve import ResolvedModel
+from tamellm.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +81,9 @@ def _load_transformers(resolved: ResolvedModel) -> LoadedModel:
 
 
 def _load_gguf(resolved: ResolvedModel) -> LoadedModel:
-    from tamellm.models.gguf_cache import ensure_converted
+    from tamellm.models.gguf_cache import converted_model
 
-    spec_file = resolved.spec.file if resolved.spec else None
-    candidates = [resolved.path / spec_file] if spec_file else sorted(resolved.path.glob("*.gguf"))
-    if not candidates or not candidates[0].exists():
-        raise ModelFormatError(f"No GGUF file found in {resolved.path}", "expected a *.gguf file")
-    converted = ensure_converted(candidates[0])
+    converted = converted_model(resolved)
     generate_view = ResolvedModel(resolved.name, converted, "transformers", "generate", resolved.source)
     loaded = _load_transformers(generate_view)
     loaded.resolved = resolved
@@ -113,41 +107,30 @@ def _load_whisper(resolved: ResolvedModel) -> LoadedModel:
     return LoadedModel(resolved, WhisperModel(str(resolved.path), device="cpu", compute_type="int8"))
 
 
-LOADERS: dict[str, Callable[[ResolvedModel], LoadedModel]] = {
-    "encoder": _load_transformers,
-    "transformers": _load_transformers,
-    "gguf": _load_gguf,
-    "spacy": _load_spacy,
-    "whisper": _load_whisper,
-}
-# Kinds added by the compression layer; imported on first use (they import torch / onnxruntime).
-LOADERS["onnx"] = lambda r: importlib.import_module("tamellm.models.onnx_loader").load_onnx(r)
-LOADERS["compressed"] = lambda r: importlib.import_module("tamellm.models.compressed_loader").load_compressed(r)
-LOADERS["peft"] = lambda r: importlib.import_module("tamellm.models.peft_loader").load_peft(r)  # prompt/prefix
-
-_CACHE: dict[tuple[str, str, str], LoadedModel] = {}
-_LOCK = threading.Lock()
+LOADERS: Registry[Callable[[ResolvedModel], LoadedModel]] = Registry("loaders", "model folder kind")
+for _kind, _loader in (("encoder", _load_transformers), ("transformers", _load_transformers), ("gguf", _load_gguf),
+                       ("spacy", _load_spacy), ("whisper", _load_whisper)):
+    LOADERS.register(_kind, _loader)
 
 
-def load_weights(resolved: ResolvedModel) -> LoadedModel:
-    """Load (or fetch from the in-process cache) the weights of a resolved model."""
-    key = (str(resolved.path), resolved.kind, resolved.task)
-    with _LOCK:
-        if key not in _CACHE:
-            loader = LOADERS.get(resolved.kind)
-            if loader is None:
-                raise ModelFormatError(
-                    f"Model {resolved.name} is of kind '{resolved.kind}', which this version cannot run",
-                    f"runnable kinds: {', '.join(LOADERS)}",
-                )
-            log.info("Loading %s (%s) from %s", resolved.name, resolved.kind, resolved.path)
-            if resolved.kind not in ("spacy", "whisper"):
-                prepare_transformers()
-            _CACHE[key] = loader(resolved)
-        return _CACHE[key]
+# Kinds whose loaders import onnxruntime or peft: imported when a folder of that kind is read.
+@LOADERS.register("onnx")
+def _load_onnx(resolved: ResolvedModel) -> LoadedModel:
+    from tamellm.models.onnx_loader import load_onnx
+
+    return load_onnx(resolved)
 
 
-def clear_cache() -> None:
-    """Forget every loaded model (frees memory)."""
-    with _LOCK:
-        _CACHE.clear()
+@LOADERS.register("compressed")
+def _load_compressed(resolved: ResolvedModel) -> LoadedModel:
+    from tamellm.models.compressed_loader import load_compressed
+
+    return load_compressed(resolved)
+
+
+@LOADERS.register("peft")
+def _load_peft(resolved: ResolvedModel) -> LoadedModel:
+    """A base model plus its prompt- or prefix-tuning adapter."""
+    from tamellm.models.peft_loader import load_peft
+
+    return load_peft(resolved)

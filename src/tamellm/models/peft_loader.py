@@ -26,11 +26,9 @@ def _trainable_folder(name: str) -> Path:
     resolved = resolve(name)
     if resolved.kind != "gguf":
         return resolved.path
-    from tamellm.models.gguf_cache import ensure_converted
+    from tamellm.models.gguf_cache import converted_model
 
-    spec_file = resolved.spec.file if resolved.spec else None
-    files = [resolved.path / spec_file] if spec_file else sorted(resolved.path.glob("*.gguf"))
-    return ensure_converted(files[0])
+    return converted_model(resolved)
 
 
 def base_folder(folder: Path, manifest: dict) -> Path:

@@ -15,10 +15,10 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from tamellm.errors import InputError, MissingExtraError, ModelFormatError
+from tamellm.errors import InputError, MissingExtraError
+from tamellm.models.gguf_cache import gguf_file
 from tamellm.models.loaders import LoadedModel
 from tamellm.models.resolve import ResolvedModel
 from tamellm.results import Generation
@@ -32,14 +32,6 @@ LLAMA_INSTALL_HINT = (
 
 
 
-def _gguf_file(resolved: ResolvedModel) -> Path:
-    name = resolved.spec.file if resolved.spec and resolved.spec.file else None
-    files = [resolved.path / name] if name else sorted(resolved.path.glob("*.gguf"))
-    if not files or not files[0].exists():
-        raise ModelFormatError(f"No GGUF file found in {resolved.path}", "the llama.cpp backend runs *.gguf files")
-    return files[0]
-
-
 def load_llama(resolved: ResolvedModel, n_ctx: int = 4096) -> LlamaCppGenerator:
     """A llama.cpp generator for a GGUF model (``tasks.load`` caches it)."""
     try:
@@ -47,7 +39,7 @@ def load_llama(resolved: ResolvedModel, n_ctx: int = 4096) -> LlamaCppGenerator:
     except ImportError:
         raise MissingExtraError("The llama.cpp backend needs llama-cpp-python",
                                 LLAMA_INSTALL_HINT) from None
-    path = _gguf_file(resolved)
+    path = gguf_file(resolved)
     threads = max(1, os.cpu_count() or 1)
     llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, seed=0,
                   verbose=False)

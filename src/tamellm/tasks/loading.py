@@ -8,6 +8,7 @@ embeds and classifies zero-shot through its encoder).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from typing import Any
@@ -20,6 +21,7 @@ from tamellm.tasks.backends import ENV, chosen_backend, load_backend
 from tamellm.tasks.base import TaskModel
 from tamellm.tasks.spec import TASKS, task_spec
 
+log = logging.getLogger(__name__)
 _CACHE: dict[tuple[str, ...], Any] = {}  # ("weights", folder, kind) and ("task", folder, task, backend)
 _LOCK = threading.RLock()
 
@@ -34,6 +36,7 @@ def read_weights(resolved: ResolvedModel, cached: bool = True) -> LoadedModel:
         if loader is None:
             raise ModelFormatError(f"Model {resolved.name} is of kind '{resolved.kind}', which this version cannot run",
                                    f"runnable kinds: {', '.join(LOADERS)}")
+        log.info("loading %s (%s) from %s", resolved.name, resolved.kind, resolved.path)
         loaded = loader(resolved)
         if cached:
             _CACHE[key] = loaded

@@ -45,10 +45,10 @@ def ensure_twin(resolved: ResolvedModel) -> Path:
     target = twin_folder(resolved)
     if (target / ONNX_FILE).exists():
         return target
-    from tamellm.models.loaders import load_weights
     from tamellm.models.onnx_graph import export, parity
+    from tamellm.tasks.loading import read_weights
 
-    loaded = load_weights(resolved)
+    loaded = read_weights(resolved)
     model, tokenizer = loaded.model.eval(), loaded.tokenizer
     log.info("exporting %s to ONNX for onnxruntime (once) in %s", resolved.name, target)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))

@@ -74,11 +74,9 @@ def _base_model(model: str) -> Path:
 
     resolved = resolve(model)
     if resolved.kind == "gguf":
-        from tamellm.models.gguf_cache import ensure_converted
+        from tamellm.models.gguf_cache import converted_model
 
-        spec_file = resolved.spec.file if resolved.spec else None
-        files = [resolved.path / spec_file] if spec_file else sorted(resolved.path.glob("*.gguf"))
-        return ensure_converted(files[0])  # a safetensors copy of the GGUF weights, made once and cached
+        return converted_model(resolved)  # a safetensors copy of the GGUF weights, made once and cached
     if resolved.kind not in ("encoder", "transformers"):
         raise ConfigError(f"model '{model}' is a {resolved.kind} model, which tamellm cannot fine-tune",
                           "start from a transformers folder (safetensors) or a catalog model such as minilm-l6")
