@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from tamellm.errors import ModelFormatError
+from tamellm.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +117,9 @@ def quantize_int8(model: nn.Module) -> nn.Module:
 
 
 # Structural transforms by name; "dynamic-int8" is applied after the tensors are loaded.
-REBUILD: dict[str, Callable[[nn.Module, dict], nn.Module]] = {
-    "prune-structure": _rebuild_pruned,
-    "low-rank": _rebuild_low_rank,
-}
+REBUILD: Registry[Callable[[nn.Module, dict], nn.Module]] = Registry("rebuild", "structural transform")
+REBUILD.register("prune-structure", _rebuild_pruned)
+REBUILD.register("low-rank", _rebuild_low_rank)
 
 
 # --- saving -------------------------------------------------------------------------------
