@@ -2,13 +2,12 @@
 
 The confidence of an answer is the dense similarity of the question to the best entry.
 Questions the FAQ answers are simulated by (a) the other questions of an entry that shares
-its answer, when the FAQ has such variants, and (b) each question with some words dropped;
-questions it does not answer by each question against the FAQ without its own answer (the
-nearest entry with a different answer). The threshold is the cut that separates the two
-best (highest balanced accuracy), lowered where needed so that at most ``MAX_FALSE_HANDOFF`` of
-the simulated answerable questions are handed off: the nearest other entry is a hard negative
-(a neighbouring topic), so the separating cut alone hands off too many real paraphrases.
-In the end the threshold is set midway between unrelated entries and rewordings (see ``calibrate``).
+its answer, when the FAQ has such variants, and (b) rewordings of each question (function
+words dropped often, content words rarely). Questions it does not answer are simulated by
+each question against a random entry with another answer. The threshold sits midway between
+the 95th percentile of the unrelated scores and the 5th percentile of the rewordings. The cut
+against the nearest entry with another answer (a neighbouring topic) is reported too, but not
+used: on BankFAQs that neighbour is often a near-duplicate question and the cut separates nothing.
 """
 
 from __future__ import annotations
