@@ -145,7 +145,7 @@ def main() -> None:
         "not_measured": ["--tune (contrastive adaptation of the encoder)", "reranker"],
     }
     table = [{k: v for k, v in row.items() if k != "mode"} for row in rows]
-    md = write_results("faq_bankfaqs", data, table)
+    md = write_results("faq_bankfaqs" if args.generate else "faq_bankfaqs_retrieval", data, table)
     notes = [
         "",
         f"{len(indexed)} entries indexed, {len(queries)} questions asked ({unwinnable} are worded exactly like an "
