@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench install llama clean chromium
+.PHONY: demo test lint bench install llama clean system-packages
 
 # torch goes in first and stays pinned (constraints.txt): anything that lets pip pick
 # a torch itself pulls a multi-GB CUDA build.
@@ -23,21 +23,23 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/tamellm quickstart
 
-test: $(STAMP) chromium
+test: $(STAMP) system-packages
 	$(VENV)/bin/python -m pytest -q
 
-# The web page's browser tests drive Debian's Chromium (playwright never downloads a browser here).
-# Installed with apt when missing (needs root and the Debian mirror); otherwise those tests skip, loudly.
+# System packages some tests need, installed with apt when missing (needs root and the Debian mirror):
+# Debian's Chromium for the web page's browser tests (playwright never downloads a browser here) and
+# espeak-ng to speak a test recording for speech to text. Without apt those tests are SKIPPED, loudly.
 CHROMIUM ?= /usr/bin/chromium
-chromium:
-	@if [ -x "$(CHROMIUM)" ]; then :; \
+SYSTEM_PACKAGES := $(if $(wildcard $(CHROMIUM)),,chromium) $(if $(shell command -v espeak-ng),,espeak-ng)
+system-packages:
+	@if [ -z "$(strip $(SYSTEM_PACKAGES))" ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-		echo "installing chromium with apt-get (about 290 MB) for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-		|| echo "!!! apt-get could not install chromium: the browser tests will be SKIPPED"; \
+		echo "installing $(strip $(SYSTEM_PACKAGES)) with apt-get for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null \
+		|| echo "!!! apt-get could not install $(strip $(SYSTEM_PACKAGES)): the tests that need them will be SKIPPED"; \
 	else \
-		echo "!!! no $(CHROMIUM) and apt-get is not usable here (not root?): the browser tests will be SKIPPED;"; \
-		echo "!!! install it with: sudo apt-get install chromium   (or set TAMELLM_CHROMIUM=/path/to/chromium)"; \
+		echo "!!! missing $(strip $(SYSTEM_PACKAGES)) and apt-get is not usable here (not root?): the tests that need"; \
+		echo "!!! them will be SKIPPED; install with: sudo apt-get install $(strip $(SYSTEM_PACKAGES))"; \
 	fi
 
 lint: $(STAMP)
