@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -64,9 +65,21 @@ def serve_command(
         typer.Option("--faq", help="FAQ index folder to answer from at /v1/faq/NAME/ask (DIR or NAME=DIR; "
                      "repeatable); built with `tamellm faq build`."),
     ] = None,
+    monitors: Annotated[
+        Path | None,
+        typer.Option("--monitors", help="YAML file naming sentiment monitors to serve at /v1/monitor/NAME/... "
+                     "(sets TAMELLM_MONITORS; see docs/monitor.md)."),
+    ] = None,
 ) -> None:
     """Serve models over HTTP: /v1/chat/completions, /v1/embeddings, /v1/classify, /v1/ner, ... and /docs."""
     from tamellm.serve import serve
+
+    if monitors is not None:
+        if not monitors.is_file():
+            from tamellm.errors import InputError
+
+            raise InputError(f"Monitors file {monitors} not found", "pass the YAML file that names the monitors")
+        os.environ["TAMELLM_MONITORS"] = str(monitors.resolve())  # read by every server worker
 
     serve(
         models or [],
