@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tamellm.cli.common import ModelOption, console, err_console
+from tamellm.cli.common import COMMANDS, ModelOption, console, err_console
 
 HELP = "Type a message and press Enter. /reset forgets the conversation, /exit (or Ctrl-D) leaves."
 
@@ -54,6 +54,7 @@ def chat_command(
         history.append({"role": "assistant", "content": "".join(reply).strip()})
 
 
+@COMMANDS.register("chat")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("chat")(chat_command)

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from tamellm.cli.common import (
+    COMMANDS,
     ColumnOption,
     InputOption,
     JsonOption,
@@ -47,6 +48,7 @@ def classify_command(
     console.print(table)
 
 
+@COMMANDS.register("classify")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("classify")(classify_command)

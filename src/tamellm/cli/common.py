@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +12,11 @@ import typer
 from rich.console import Console
 
 from tamellm.errors import DataError, InputError
+from tamellm.registry import Registry
+
+# Each command module's ``register(app)`` adds its command(s); a separate package adds its own
+# through the ``tamellm_commands`` entry points.
+COMMANDS: Registry[Callable[[typer.Typer], None]] = Registry("commands", "command")
 
 console = Console()  # human output
 err_console = Console(stderr=True)

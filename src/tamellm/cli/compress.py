@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tamellm.cli.common import JsonOption, console, err_console, print_json
+from tamellm.cli.common import COMMANDS, JsonOption, console, err_console, print_json
 
 
 def compress_command(
@@ -49,6 +49,7 @@ def compress_command(
     console.print(f"Chosen: [bold]{result.chosen}[/] -> {result.path}")
 
 
+@COMMANDS.register("compress")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("compress")(compress_command)

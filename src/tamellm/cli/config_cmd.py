@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tamellm.cli.common import console, print_json
+from tamellm.cli.common import COMMANDS, console, print_json
 from tamellm.errors import InputError
 
 config_app = typer.Typer(help="Show the config schema, validate a config file.", no_args_is_help=True)
@@ -44,6 +44,8 @@ def init_command(
     console.print(f"Wrote {output}. Edit it, then check it with: tamellm config validate {output}")
 
 
+@COMMANDS.register("config")
 def register(app: typer.Typer) -> None:
-    """Add ``init`` to the app (``config`` is added as a sub-app)."""
+    """Add ``config schema|validate|show`` (a sub-app) and ``init`` to the app."""
+    app.add_typer(config_app, name="config")
     app.command("init")(init_command)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from tamellm.cli.common import JsonOption, console, print_json
+from tamellm.cli.common import COMMANDS, JsonOption, console, print_json
 
 
 def doctor_command(json_output: JsonOption = False) -> None:
@@ -29,6 +29,7 @@ def doctor_command(json_output: JsonOption = False) -> None:
     console.print(table)
 
 
+@COMMANDS.register("doctor")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("doctor")(doctor_command)

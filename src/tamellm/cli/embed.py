@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from tamellm.cli.common import (
+    COMMANDS,
     ColumnOption,
     InputOption,
     JsonOption,
@@ -44,6 +45,7 @@ def embed_command(
         console.print(f"  [{preview}, ...]  {text[:60]}", highlight=False)
 
 
+@COMMANDS.register("embed")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("embed")(embed_command)

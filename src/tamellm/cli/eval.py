@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tamellm.cli.common import JsonOption, console, print_json
+from tamellm.cli.common import COMMANDS, JsonOption, console, print_json
 from tamellm.cli.train_output import LabelColumnOption, TextColumnOption, metrics_table
 
 
@@ -60,6 +60,7 @@ def eval_command(
             console.print(table)
 
 
+@COMMANDS.register("eval")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("eval")(eval_command)

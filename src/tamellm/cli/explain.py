@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tamellm.cli.common import ColumnOption, JsonOption, console, print_json
+from tamellm.cli.common import COMMANDS, ColumnOption, JsonOption, console, print_json
 from tamellm.errors import InputError
 
 
@@ -86,6 +86,7 @@ def explain_command(
         console.print(f"[dim]HTML written to {html}[/]")
 
 
+@COMMANDS.register("explain")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("explain")(explain_command)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tamellm.cli.common import JsonOption, console, err_console, print_json
+from tamellm.cli.common import COMMANDS, JsonOption, console, err_console, print_json
 
 faq_app = typer.Typer(help="A FAQ assistant: build an index from a FAQ file, ask it questions, measure it.",
                       no_args_is_help=True)
@@ -106,6 +106,7 @@ def eval_command(
         console.print(f"{key:>17}: {value}", highlight=False)
 
 
+@COMMANDS.register("faq")
 def register(app: typer.Typer) -> None:
     """Add the ``faq`` command group to the app."""
     app.add_typer(faq_app, name="faq")

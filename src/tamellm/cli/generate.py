@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tamellm.cli.common import JsonOption, ModelOption, collect_texts, console, print_json
+from tamellm.cli.common import COMMANDS, JsonOption, ModelOption, collect_texts, console, print_json
 
 
 def generate_command(
@@ -34,6 +34,7 @@ def generate_command(
     console.print()
 
 
+@COMMANDS.register("generate")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("generate")(generate_command)

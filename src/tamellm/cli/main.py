@@ -6,7 +6,6 @@ line and exit non-zero; ``--debug`` (anywhere on the line) shows the traceback.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import sys
@@ -14,32 +13,31 @@ import sys
 import click
 import typer
 
-from tamellm.cli import config_cmd
-
-# One module per command, each exposing ``register(app)``. Add a command: add its module here.
-COMMAND_MODULES = [
-    "models",
-    "doctor",
-    "generate",
-    "chat",
-    "classify",
-    "ner",
-    "embed",
-    "summarize",
-    "transcribe",
-    "quickstart",
-    "explain",
-    "compress",
-    "serve",
-    "ui",
-    "train",
-    "tune",
-    "eval",
-    "predict",
-    "runs",
-    "monitor",
-    "faq",
-]
+from tamellm.cli import (  # noqa: F401 - each command module registers itself in COMMANDS
+    chat,
+    classify,
+    compress,
+    config_cmd,
+    doctor,
+    embed,
+    explain,
+    faq,
+    generate,
+    models,
+    monitor,
+    ner,
+    predict,
+    quickstart,
+    runs,
+    serve,
+    summarize,
+    train,
+    transcribe,
+    tune,
+    ui,
+)
+from tamellm.cli import eval as eval_command  # noqa: F401 - registers `tamellm eval` (aliased: not the builtin)
+from tamellm.cli.common import COMMANDS
 
 app = typer.Typer(
     name="tamellm",
@@ -58,10 +56,8 @@ def _root(
     """Language models made easy, offline first."""
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"tamellm.cli.{_name}").register(app)
-app.add_typer(config_cmd.config_app, name="config")
-config_cmd.register(app)
+for _register in COMMANDS.values():
+    _register(app)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from tamellm.cli.common import JsonOption, console, print_json
+from tamellm.cli.common import COMMANDS, JsonOption, console, print_json
 
 
 def models_command(json_output: JsonOption = False) -> None:
@@ -25,6 +25,7 @@ def models_command(json_output: JsonOption = False) -> None:
     console.print(table)
 
 
+@COMMANDS.register("models")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("models")(models_command)

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from tamellm.cli.common import JsonOption, err_console, print_json
+from tamellm.cli.common import COMMANDS, JsonOption, err_console, print_json
 
 monitor_app = typer.Typer(help="Watch timestamped texts for sentiment shifts about entities and raise alerts.",
                           no_args_is_help=True)
@@ -119,6 +119,7 @@ def report_command(
         err_console.print(f"Report: {os.fspath(path)}")
 
 
+@COMMANDS.register("monitor")
 def register(app: typer.Typer) -> None:
     """Add ``tamellm monitor`` to the app."""
     app.add_typer(monitor_app, name="monitor")

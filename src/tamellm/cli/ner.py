@@ -6,6 +6,7 @@ import typer
 from rich.text import Text
 
 from tamellm.cli.common import (
+    COMMANDS,
     ColumnOption,
     InputOption,
     JsonOption,
@@ -41,6 +42,7 @@ def ner_command(
             console.print(f"  [bold]{e.label}[/]: {e.text}", highlight=False)
 
 
+@COMMANDS.register("ner")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("ner")(ner_command)

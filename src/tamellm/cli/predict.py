@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tamellm.cli.common import JsonOption, console, print_json
+from tamellm.cli.common import COMMANDS, JsonOption, console, print_json
 from tamellm.cli.train_output import TextColumnOption
 
 
@@ -28,6 +28,7 @@ def predict_command(
     console.print(f"{info['rows']} predictions (column '{info['column']}') written to [bold]{info['output']}[/]")
 
 
+@COMMANDS.register("predict")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("predict")(predict_command)

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.panel import Panel
 
-from tamellm.cli.common import JsonOption, console, err_console, print_json
+from tamellm.cli.common import COMMANDS, JsonOption, console, err_console, print_json
 
 STEPS = (
     ("generate", "tamellm.generate('What is the capital of France?')"),
@@ -122,6 +122,7 @@ def quickstart_command(
                   "[bold]tamellm --help[/] shows every command.")
 
 
+@COMMANDS.register("quickstart")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("quickstart")(quickstart_command)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from tamellm.cli.common import JsonOption, console, print_json
+from tamellm.cli.common import COMMANDS, JsonOption, console, print_json
 
 
 def _fmt(value: object) -> str:
@@ -44,6 +44,7 @@ def runs_command(
     console.print(table)
 
 
+@COMMANDS.register("runs")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("runs")(runs_command)

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from tamellm.cli.common import COMMANDS
+
 
 def serve_command(
     models: Annotated[list[str] | None, typer.Argument(help="Catalog names or model folders to serve.")] = None,
@@ -101,6 +103,7 @@ def serve_command(
     )
 
 
+@COMMANDS.register("serve")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("serve")(serve_command)

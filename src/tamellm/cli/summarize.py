@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from tamellm.cli.common import (
+    COMMANDS,
     InputOption,
     JsonOption,
     ModelOption,
@@ -44,6 +45,7 @@ def summarize_command(
     console.print(result.text, highlight=False, markup=False)
 
 
+@COMMANDS.register("summarize")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("summarize")(summarize_command)

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from tamellm.cli.common import JsonOption, ModelOption, print_json
+from tamellm.cli.common import COMMANDS, JsonOption, ModelOption, print_json
 from tamellm.cli.train_output import (
     BackendOption,
     BudgetOption,
@@ -105,6 +105,7 @@ def train_command(
               "backend": backend, "ray_address": ray_address, "output": output, "resume": resume}, json_output)
 
 
+@COMMANDS.register("train")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("train")(train_command)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tamellm.cli.common import JsonOption, ModelOption, console, print_json
+from tamellm.cli.common import COMMANDS, JsonOption, ModelOption, console, print_json
 
 
 def transcribe_command(
@@ -26,6 +26,7 @@ def transcribe_command(
     console.print(result.text, highlight=False, markup=False)
 
 
+@COMMANDS.register("transcribe")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("transcribe")(transcribe_command)

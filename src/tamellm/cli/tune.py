@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tamellm.cli.common import JsonOption, ModelOption
+from tamellm.cli.common import COMMANDS, JsonOption, ModelOption
 from tamellm.cli.train import run_tune
 from tamellm.cli.train_output import (
     BackendOption,
@@ -42,6 +42,7 @@ def tune_command(
               "ray_address": ray_address, "output": output, "resume": resume}, json_output)
 
 
+@COMMANDS.register("tune")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("tune")(tune_command)

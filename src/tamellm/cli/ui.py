@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from tamellm.cli.common import COMMANDS
+
 # Chat, embeddings + zero-shot classification, named entities: the playground's default tasks.
 DEFAULT_MODELS = ["minilm-l6", "spacy-en-sm", "smollm2-135m-instruct"]
 
@@ -38,6 +40,7 @@ def ui_command(
     serve(models or DEFAULT_MODELS, host=host, port=port, api_key_file=api_key_file, max_body_bytes=max_body_bytes)
 
 
+@COMMANDS.register("ui")
 def register(app: typer.Typer) -> None:
     """Add the command to the app."""
     app.command("ui")(ui_command)
