@@ -4,7 +4,7 @@ One command (under the shared heavy lock):
     flock /tmp/tamellm-heavy.lock .venv/bin/python bench/compress_sst2.py
 
 Measures, in one run on this machine: a plain transformers ``pipeline`` on the fp32
-model (the baseline), then ``tamellm.compress`` with every method and the useful chains
+model (the baseline), then ``tamellm.compression`` with every method and the useful chains
 (fp32 through tamellm, dynamic int8, ONNX fp32/int8, magnitude and structured pruning,
 low-rank, a 3-layer distilled student, ...), which measures each candidate the same way
 (accuracy on the 872 dev sentences, batch-1 latency p50/p95, batch-32 throughput as the
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import read_sst2, write_results  # noqa: E402
 from fixtures import sst2_classifier  # noqa: E402
 
-from tamellm.compress.measure import percentile  # noqa: E402
+from tamellm.compression.measure import percentile  # noqa: E402
 from tamellm.paths import folder_size  # noqa: E402
 
 LABELS = ["negative", "positive"]

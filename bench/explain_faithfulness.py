@@ -19,8 +19,8 @@ from common import read_sst2, write_results
 from fixtures import sst2_classifier
 
 import tamellm
-from tamellm.explain import build_target, method_names
-from tamellm.explain.faithfulness import evaluate_method
+from tamellm.explanations import build_target, method_names
+from tamellm.explanations.faithfulness import evaluate_method
 
 
 def main() -> None:

@@ -20,8 +20,8 @@ from explain_speed import seconds_per_explanation, texts_of_64_tokens
 from fixtures import sst2_classifier
 
 import tamellm
-from tamellm.explain import build_target
-from tamellm.explain.faithfulness import evaluate_method
+from tamellm.explanations import build_target
+from tamellm.explanations.faithfulness import evaluate_method
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from common import read_sst2, write_results
 from fixtures import sst2_classifier
 
 import tamellm
-from tamellm.explain import build_target, explain_target, method_names
+from tamellm.explanations import build_target, explain_target, method_names
 
 TOKENS = 64
 

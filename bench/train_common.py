@@ -33,7 +33,7 @@ def setup(description: str, quick_budget: str = "30s", full_budget: str = "10m",
 def train_row(name: str, config: dict, run_dir: Path, budget_s: float, metric: str, params: dict | None = None) -> dict:
     """Train once and return {arm, test metric, validation metric, seconds, steps}."""
     from tamellm.config import config_from_dict
-    from tamellm.train.run import train_model
+    from tamellm.training.run import train_model
 
     result = train_model(config_from_dict(config), run_dir=run_dir, budget_s=budget_s, params=params)
     test = result.metrics.get("test") or {}

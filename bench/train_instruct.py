@@ -25,7 +25,7 @@ def main() -> None:
     args = setup(__doc__)
     import tamellm
     from tamellm.config import config_from_dict
-    from tamellm.train.run import train_model
+    from tamellm.training.run import train_model
 
     faq = pd.read_csv(DATA / "bank_faq" / "BankFAQs.csv").dropna().drop_duplicates("Question")
     faq = faq.sample(frac=1.0, random_state=0)

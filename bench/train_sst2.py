@@ -44,7 +44,7 @@ def _sample(quick: bool) -> tuple[list[str], list[int], list[str], list[int], li
 
 def run_tamellm(strategy: str, files: dict, work: Path, budget_s: float) -> dict:
     from tamellm.config import config_from_dict
-    from tamellm.train.run import train_model
+    from tamellm.training.run import train_model
 
     config = config_from_dict({"task": "classify", "model": "minilm-l6", "seed": 0, "output": str(work),
                                "data": {"train": str(files["train"]), "validation": str(files["validation"]),

@@ -36,8 +36,8 @@ def main() -> None:
     torch.set_num_threads(2)
     from tamellm import api
     from tamellm.config import parse_budget
-    from tamellm.train.run import train_model
-    from tamellm.tune.job import job_config
+    from tamellm.training.run import train_model
+    from tamellm.tuning.job import job_config
 
     texts, labels = read_sst2("train")
     train = pd.DataFrame({"sentence": texts, "label": labels}).sample(n=args.train_rows, random_state=0)

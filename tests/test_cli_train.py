@@ -50,8 +50,8 @@ def test_tune_bad_config_key_names_it(tmp_path, capsys, reviews):
     assert code == 2 and "learnig_rate" in err and "learning_rate" in err
 
 
-trainer = pytest.mark.skipif(importlib.util.find_spec("tamellm.train") is None,
-                             reason="the trainer (tamellm.train) is not there yet")
+trainer = pytest.mark.skipif(importlib.util.find_spec("tamellm.training") is None,
+                             reason="the trainer (tamellm.training) is not there yet")
 
 
 @trainer

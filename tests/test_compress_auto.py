@@ -13,8 +13,8 @@ import pytest
 from test_compress_methods import LABELS, TEXTS
 
 import tamellm
-from tamellm.compress.auto import _choose
-from tamellm.compress.measure import Measurement
+from tamellm.compression.auto import _choose
+from tamellm.compression.measure import Measurement
 from tamellm.errors import DataError, InputError
 
 

@@ -11,9 +11,9 @@ import torch
 from safetensors.torch import load_file
 
 import tamellm
-from tamellm.compress import CompressContext, CompressionError
-from tamellm.compress.base import get_compressor, staged_folder
-from tamellm.compress.measure import load_task
+from tamellm.compression import CompressContext, CompressionError
+from tamellm.compression.base import get_compressor, staged_folder
+from tamellm.compression.measure import load_task
 from tamellm.errors import InputError, ModelFormatError
 
 TEXTS = [

@@ -9,7 +9,7 @@ import pytest
 
 import tamellm
 from tamellm.errors import DataError
-from tamellm.evaluate import evaluate, predict_file
+from tamellm.evaluation import evaluate, predict_file
 
 TEXTS = [
     "This phone is great and the battery lasts all day.",
@@ -61,7 +61,7 @@ def test_classification_names_a_missing_label_column(tmp_path, tiny_classifier_d
 
 
 def test_ner_entity_f1_is_one_on_its_own_tags_and_drops_when_tags_change(tmp_path, tiny_ner_dir):
-    from tamellm.evaluate import _tags_from_entities
+    from tamellm.evaluation import _tags_from_entities
 
     sentences = [["Barack", "Obama", "visited", "Paris"], ["Alice", "and", "Bob", "walked", "in", "Rome"]]
     results = tamellm.ner([" ".join(s) for s in sentences], model=tiny_ner_dir)

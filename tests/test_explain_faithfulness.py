@@ -10,8 +10,8 @@ import torch
 from test_explain_methods import shared_toy_classifier, toy_sentences
 
 import tamellm
-from tamellm.explain import build_target
-from tamellm.explain.faithfulness import erase_scores, evaluate_method
+from tamellm.explanations import build_target
+from tamellm.explanations.faithfulness import erase_scores, evaluate_method
 
 
 @pytest.fixture(scope="module")

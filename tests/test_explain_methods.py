@@ -153,8 +153,8 @@ def test_explanation_toward_the_other_class_is_opposite(toy):
 
 def test_integrated_gradients_is_complete(toy):
     """The word scores add up to p(text) - p(baseline) (captum's completeness axiom)."""
-    from tamellm.explain import build_target, explain_target
-    from tamellm.explain.integrated_gradients import word_baseline
+    from tamellm.explanations import build_target, explain_target
+    from tamellm.explanations.integrated_gradients import word_baseline
 
     target = build_target(toy, "the acting was bad and the music long")
     result = explain_target(target, "integrated_gradients", n_steps=64)
@@ -165,8 +165,8 @@ def test_integrated_gradients_is_complete(toy):
 
 
 def test_occlusion_matches_removing_each_word_by_hand(toy):
-    from tamellm.explain import explain_target
-    from tamellm.explain.target import build_target
+    from tamellm.explanations import explain_target
+    from tamellm.explanations.target import build_target
 
     text = "the plot was good"
     target = build_target(toy, text)

@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 import tamellm
 from tamellm.cli.main import app
-from tamellm.explain.colors import color, scale
-from tamellm.explain.render_html import explanation_fragment, render_html, save_html
-from tamellm.explain.render_terminal import render_terminal
-from tamellm.explain.results import Explanation, WordScore
+from tamellm.explanations.colors import color, scale
+from tamellm.explanations.render_html import explanation_fragment, render_html, save_html
+from tamellm.explanations.render_terminal import render_terminal
+from tamellm.explanations.results import Explanation, WordScore
 
 
 def sample() -> Explanation:

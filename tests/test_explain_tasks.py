@@ -7,7 +7,7 @@ import torch
 
 import tamellm
 from tamellm.errors import InputError
-from tamellm.explain import build_target, explain_target
+from tamellm.explanations import build_target, explain_target
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +49,7 @@ def test_ner_explains_each_entity(tiny_ner_dir):
 
 
 def test_ner_integrated_gradients_add_up_to_the_entity_score_gap(tiny_ner_dir):
-    from tamellm.explain.integrated_gradients import word_baseline
+    from tamellm.explanations.integrated_gradients import word_baseline
 
     model = tamellm.load(str(tiny_ner_dir))
     target = build_target(model, "Angela Merkel met the president in Berlin")

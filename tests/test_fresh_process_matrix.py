@@ -72,7 +72,7 @@ pytestmark = pytest.mark.timeout(int(os.environ.get("TAMELLM_MATRIX_TIMEOUT", 24
 
 def combinations() -> list[tuple[str, str]]:
     """Every (strategy, task) to check: each strategy with every task it trains."""
-    from tamellm.train.strategies import STRATEGIES as REGISTRY
+    from tamellm.training.strategies import STRATEGIES as REGISTRY
 
     return [(s, t) for s in STRATEGIES for t in TASKS if t in REGISTRY[s].tasks]
 
@@ -120,7 +120,7 @@ def make_data(root: Path) -> Data:
 def train_folder(strategy: str, task: str, base: Path, data: Data, work: Path, shipped: Path) -> Path:
     """Train from a private copy of ``base``, then move the model folder to ``shipped`` and delete the rest."""
     from tamellm.config import config_from_dict
-    from tamellm.train.run import train_model
+    from tamellm.training.run import train_model
 
     creator = work / f"{strategy}-{task}"
     base_copy = shutil.copytree(base, creator / "base-model")

@@ -17,19 +17,19 @@ PACKAGE = Path(tamellm.__file__).parent
 # Lowest first. A module may import its own layer's modules and any lower layer's.
 LAYERS: list[set[str]] = [
     {"errors"},
-    {"paths", "results", "inputs", "batching", "registry", "progress", "metrics", "runs", "logs"},
+    {"paths", "results", "inputs", "batching", "registry", "progress", "metrics", "run_folders", "logs"},
     {"data"},
     {"models"},
-    {"explain"},  # attribution methods over a model's functions: below the task models that use them
+    {"explanations"},  # attribution methods over a model's functions: below the task models that use them
     {"tasks"},  # TaskSpec, TaskModel classes, load, backends
     {"config"},  # validates task names against the task registry
-    {"train", "evaluate"},
-    {"compress", "report"},
-    {"tune"},
+    {"training", "evaluation"},
+    {"compression", "reports"},
+    {"tuning"},
     {"api"},  # the public API: every function a user calls
     {"apps"},  # ready applications, built on the public API
     {"ui"},  # the web page's assets and views
-    {"serve"},  # the HTTP service over the API, the applications and the web page
+    {"serving"},  # the HTTP service over the API, the applications and the web page
     {"cli", "__init__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
@@ -115,4 +115,4 @@ def test_the_checker_sees_an_upward_import(tmp_path):
     """The graph reader finds function-level imports (the kind that hid upward calls)."""
     edges = _imports()
     assert "tamellm.tasks.loading" in edges["tamellm.api"] or "tamellm.tasks" in edges["tamellm.api"]
-    assert any(t.startswith("tamellm.explain") for t in edges["tamellm.tasks.base"])  # inside TaskModel.explain
+    assert any(t.startswith("tamellm.explanations") for t in edges["tamellm.tasks.base"])  # inside TaskModel.explain

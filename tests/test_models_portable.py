@@ -13,7 +13,7 @@ import pytest
 from tamellm.errors import ModelFormatError, ModelNotFoundError
 from tamellm.models.folder import CUSTOM_ARCHITECTURES
 from tamellm.models.peft_loader import BASE_DIR, base_folder
-from tamellm.train.artifact import portable_base
+from tamellm.training.artifact import portable_base
 
 
 @pytest.fixture
@@ -40,8 +40,9 @@ def test_custom_architectures_name_the_registered_type():
 READERS = {
     "loader": "from tamellm.models.loaders import LOADERS; from tamellm.models.resolve import resolve; "
               "r = resolve(p); print(type(LOADERS[r.kind](r).model).__name__)",
-    "compress": "from tamellm.compress.folders import load_source; print(type(load_source(p, 'x')[0].model).__name__)",
-    "measure": "from tamellm.compress.measure import load_task; print(load_task(p).predict('fine').label)",
+    "compress": "from tamellm.compression.folders import load_source; "
+                "print(type(load_source(p, 'x')[0].model).__name__)",
+    "measure": "from tamellm.compression.measure import load_task; print(load_task(p).predict('fine').label)",
 }
 
 

@@ -11,8 +11,8 @@ import pytest
 from tamellm.cli.main import run
 from tamellm.errors import InputError
 from tamellm.metrics import classification_metrics
-from tamellm.report import render_report, write_report
-from tamellm.runs import list_runs
+from tamellm.reports import render_report, write_report
+from tamellm.run_folders import list_runs
 
 
 def _write_run(folder: Path, accuracy_hint: str = "a", seconds: float = 12.5, strategy: str = "lora") -> dict:

@@ -17,10 +17,10 @@ from test_serve_http import LiveServer, model_name
 import tamellm
 from tamellm import api
 from tamellm.errors import ConfigError
-from tamellm.serve import logging_json
-from tamellm.serve.auth import KeyStore, bearer_token
-from tamellm.serve.limits import RateLimiter
-from tamellm.serve.redact import luhn_ok, redact
+from tamellm.serving import logging_json
+from tamellm.serving.auth import KeyStore, bearer_token
+from tamellm.serving.limits import RateLimiter
+from tamellm.serving.redact import luhn_ok, redact
 
 GOOD, OTHER = "good-key-0123456789", "other-key-0123456789"
 # Each test uses its own key: the rate limit (4 a minute) is per key.
@@ -152,7 +152,7 @@ def test_keystore_keeps_only_hashes_and_compares_them():
 
 
 def test_rate_limiter_refills_over_time(monkeypatch):
-    import tamellm.serve.limits as limits
+    import tamellm.serving.limits as limits
 
     now = [100.0]
     monkeypatch.setattr(limits.time, "monotonic", lambda: now[0])
@@ -190,7 +190,7 @@ def test_json_logs_are_redacted_and_carry_the_request_id(keyed):
     logging_json.configure(logging.INFO, stream)
     try:
         httpx.get(keyed.url + "/v1/users/jane.doe@example.com", headers={"X-Request-ID": "req-42"})
-        logging.getLogger("tamellm.serve").warning(
+        logging.getLogger("tamellm.serving").warning(
             "card %s from %s", "4111-1111-1111-1111", "bob@example.org"
         )
         deadline = time.monotonic() + 5  # the access line is written just after the response is sent
@@ -217,7 +217,7 @@ def test_threads_default_to_the_cores_shared_by_the_workers():
     import torch
 
     from tamellm.config import ServeConfig
-    from tamellm.serve.state import set_threads
+    from tamellm.serving.state import set_threads
 
     before = torch.get_num_threads()
     try:

@@ -61,7 +61,7 @@ def test_token_capped_batches_keep_long_texts_apart():
 
 def test_default_backend_serves_classifiers_on_onnxruntime_and_falls_back_when_export_fails(
         tiny_classifier_dir, monkeypatch):
-    from tamellm.compress.base import CompressionError
+    from tamellm.compression.base import CompressionError
     from tamellm.tasks import clear_cache, onnx_twin
 
     def kind(app) -> str:

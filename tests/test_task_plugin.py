@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import tamellm
-from tamellm.tasks import TASKS, TaskModel, TaskSpec, clear_cache, register_task
+from tamellm.tasks import TASKS, TaskModel, clear_cache, register_task
 
 TOY_MODULE = '''
 """A toy task: flag the texts that contain one of the keywords in the model folder's tamellm.json."""

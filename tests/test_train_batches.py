@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from tamellm.train.checkpoint import find_checkpoint, save_checkpoint
-from tamellm.train.collate import IGNORE_INDEX, collate
-from tamellm.train.sampler import epoch_batches
+from tamellm.training.checkpoint import find_checkpoint, save_checkpoint
+from tamellm.training.collate import IGNORE_INDEX, collate
+from tamellm.training.sampler import epoch_batches
 
 
 def test_batches_cover_every_example_once_and_group_lengths():

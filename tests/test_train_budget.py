@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from tamellm.train.loop import _fit_to_budget, _schedule
-from tamellm.train.params import TrainParams
+from tamellm.training.loop import _fit_to_budget, _schedule
+from tamellm.training.params import TrainParams
 
 
 def _state(horizon: int, step: int) -> dict:

@@ -11,7 +11,7 @@ import pytest
 import tamellm
 from tamellm.config import config_from_dict
 from tamellm.errors import ConfigError, DataError
-from tamellm.train.run import train_model
+from tamellm.training.run import train_model
 
 GOOD = ["great", "good", "lovely", "excellent", "nice", "happy"]
 BAD = ["bad", "awful", "terrible", "poor", "sad", "horrible"]
@@ -187,7 +187,7 @@ def test_api_train_builds_the_config_from_overrides(tmp_path, tiny_bert_dir):
 def test_few_shot_pairs_then_head_gives_a_plain_classifier(tmp_path, tiny_bert_dir):
     from safetensors.torch import load_file
 
-    from tamellm.train.strategies.few_shot import make_pairs
+    from tamellm.training.strategies.few_shot import make_pairs
 
     pairs = make_pairs(["a", "a", "b", "b"], seed=0, per_example=4)
     assert len(pairs) == 16 and all((t == 1.0) == ((i < 2) == (j < 2)) for i, j, t in pairs)

@@ -11,7 +11,7 @@ import torch
 import tamellm
 from tamellm.config import config_from_dict
 from tamellm.models.mean_pooling import sentence_pooling
-from tamellm.train.run import train_model
+from tamellm.training.run import train_model
 from tests.test_train_core import write_sentiment
 
 pytestmark = pytest.mark.usefixtures("quiet_one_thread")
@@ -92,8 +92,8 @@ def test_a_mean_pooling_classifier_explains_compresses_and_serves(tmp_path, tiny
 def test_few_shot_head_starts_from_logistic_regression(tiny_sentence_dir, tmp_path):
     from sklearn.linear_model import LogisticRegression
 
-    from tamellm.train.collate import collate
-    from tamellm.train.strategies.linear_head import fit_linear_head, sentence_embedding
+    from tamellm.training.collate import collate
+    from tamellm.training.strategies.linear_head import fit_linear_head, sentence_embedding
 
     model = tamellm.models.mean_pooling.build_mean_pooling_classifier(tiny_sentence_dir, True, num_labels=3)
     tokenizer = tamellm.load(tiny_sentence_dir).tokenizer
@@ -119,7 +119,7 @@ def test_evaluation_texts_are_not_cut_to_the_training_length(tmp_path, tiny_bert
     from transformers import AutoTokenizer
 
     from tamellm.data import load_splits
-    from tamellm.train.task_adapters import ADAPTERS
+    from tamellm.training.task_adapters import ADAPTERS
 
     (tmp_path / "train.csv").write_text("text,label\n" + "good film,pos\nbad film,neg\n" * 4, encoding="utf-8")
     long = "the film was good " + "and the plot too " * 12
@@ -133,7 +133,7 @@ def test_evaluation_texts_are_not_cut_to_the_training_length(tmp_path, tiny_bert
 
 
 def test_the_head_fit_sample_keeps_every_class():
-    from tamellm.train.strategies.linear_head import _sample
+    from tamellm.training.strategies.linear_head import _sample
 
     rows = [{"labels": 0}] * 500 + [{"labels": 1}] * 3 + [{"labels": 2}] * 40
     sample = _sample(rows, limit=50, seed=0)

@@ -6,7 +6,7 @@ import pytest
 
 from tamellm.config import TamellmConfig, config_from_dict
 from tamellm.errors import ConfigError
-from tamellm.train.params import TrainParams, resolve_params
+from tamellm.training.params import TrainParams, resolve_params
 
 
 def test_params_override_config_and_strategy_defaults_fill_the_rest():
@@ -34,14 +34,14 @@ def test_unknown_or_incompatible_params_are_config_errors():
 
 def test_the_tune_path_validates_its_config_once(monkeypatch, tmp_path):
     import tamellm.api
-    import tamellm.tune
-    import tamellm.tune.job as job
+    import tamellm.tuning
+    import tamellm.tuning.job as job
 
     calls: list = []
     real = job.config_from_dict
     monkeypatch.setattr(job, "config_from_dict", lambda *a, **k: calls.append(1) or real(*a, **k))
     seen: list = []
-    monkeypatch.setattr(tamellm.tune, "autotune", lambda config, **kwargs: seen.append(config))
+    monkeypatch.setattr(tamellm.tuning, "autotune", lambda config, **kwargs: seen.append(config))
     config = job.job_config(tmp_path / "data.csv", None, model="minilm-l6", epochs=2)
     tamellm.api.tune(config=config, budget="1m")
     assert len(calls) == 1 and seen == [config]

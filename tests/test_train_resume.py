@@ -33,7 +33,7 @@ def _env() -> dict:
 
 
 def _train(config: Path, run_dir: Path, *extra: str, timeout: float = 240) -> None:
-    cmd = [sys.executable, "-m", "tamellm.train", "--config", str(config), "--run-dir", str(run_dir), *extra]
+    cmd = [sys.executable, "-m", "tamellm.training", "--config", str(config), "--run-dir", str(run_dir), *extra]
     done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -58,7 +58,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path, tiny_bert_di
     total = json.loads((tmp_path / "straight" / "result.json").read_text())["steps"]
 
     killed = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "tamellm.train", "--config", str(config), "--run-dir", str(killed)]
+    cmd = [sys.executable, "-m", "tamellm.training", "--config", str(config), "--run-dir", str(killed)]
     process = subprocess.Popen(cmd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 180
     while _step(killed) < total // 3 and process.poll() is None and time.monotonic() < deadline:
@@ -86,7 +86,7 @@ def test_torchrun_two_gloo_processes_write_one_model(tmp_path, tiny_bert_dir):
     config = write_config(tmp_path, tiny_bert_dir, epochs=2, gradient_accumulation=1)
     run_dir = tmp_path / "ddp"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29561",
-           "-m", "tamellm.train", "--config", str(config), "--run-dir", str(run_dir)]
+           "-m", "tamellm.training", "--config", str(config), "--run-dir", str(run_dir)]
     done = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
     environment = json.loads((run_dir / "environment.json").read_text())

@@ -9,8 +9,8 @@ import pytest
 
 import tamellm
 from tamellm.config import config_from_dict
-from tamellm.train.collate import IGNORE_INDEX
-from tamellm.train.run import train_model
+from tamellm.training.collate import IGNORE_INDEX
+from tamellm.training.run import train_model
 
 NAMES = ["alice", "bob", "carol", "dave"]
 PLACES = ["paris", "london", "berlin", "rome"]
@@ -30,7 +30,7 @@ def write_conll(path, n=60, seed=0):
 
 
 def test_ner_trains_from_conll_and_aligns_labels_to_first_pieces(tmp_path, tiny_bert_dir, bert_tokenizer):
-    from tamellm.train.task_adapters.token_classification import TokenClassificationAdapter, load_ner_splits
+    from tamellm.training.task_adapters.token_classification import TokenClassificationAdapter, load_ner_splits
 
     data = write_conll(tmp_path / "train.conll")
     config = config_from_dict({"task": "ner", "model": str(tiny_bert_dir), "seed": 1,
@@ -54,7 +54,7 @@ def test_instruction_tuning_masks_the_prompt_and_lowers_loss(tmp_path, tiny_gpt2
     from transformers import AutoTokenizer
 
     from tamellm.data import Splits
-    from tamellm.train.task_adapters.instruction import InstructionAdapter
+    from tamellm.training.task_adapters.instruction import InstructionAdapter
 
     rows = [{"question": f"what is the code for {w}?", "answer": f"the code is {w}"} for w in NAMES * 8]
     data = tmp_path / "faq.jsonl"

@@ -7,12 +7,12 @@ import json
 import pandas as pd
 import pytest
 
-pytest.importorskip("tamellm.train.run", reason="the trainer (tamellm.train) is not there yet")
+pytest.importorskip("tamellm.training.run", reason="the trainer (tamellm.training) is not there yet")
 
 import tamellm  # noqa: E402
-from tamellm.runs import list_runs  # noqa: E402
-from tamellm.tune import autotune  # noqa: E402
-from tamellm.tune.job import job_config  # noqa: E402
+from tamellm.run_folders import list_runs  # noqa: E402
+from tamellm.tuning import autotune  # noqa: E402
+from tamellm.tuning.job import job_config  # noqa: E402
 
 GOOD = ["great phone", "I love this restaurant", "the food is wonderful", "fast, light and quiet laptop",
         "the team won the cup", "a wonderful film"]

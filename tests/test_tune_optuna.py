@@ -15,8 +15,8 @@ import optuna
 import pytest
 
 from tamellm.errors import InputError
-from tamellm.tune.optuna_backend import STUDY_NAME, run_optuna, storage_url
-from tamellm.tune.search_space import SearchSpace
+from tamellm.tuning.optuna_backend import STUDY_NAME, run_optuna, storage_url
+from tamellm.tuning.search_space import SearchSpace
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tamellm.tune.search_space import SearchSpace
+from tamellm.tuning.search_space import SearchSpace
 
 pytestmark = pytest.mark.integration  # Ray takes ~7 s to start
 
@@ -16,7 +16,7 @@ def test_two_trials_on_local_ray(tmp_path):
     import test_tune_optuna as objective
 
     cloudpickle.register_pickle_by_value(objective)  # the Ray workers cannot import the test module
-    from tamellm.tune.ray_backend import run_ray
+    from tamellm.tuning.ray_backend import run_ray
 
     space = SearchSpace(strategies=["head-only", "full"], fixed={"epochs": 3})
     rows = run_ray(space, objective.make_trial([]), tmp_path, "accuracy", "maximize", seed=0, trials=2)

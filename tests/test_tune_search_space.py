@@ -9,8 +9,8 @@ import pytest
 from tamellm.config import config_from_dict
 from tamellm.data import load_splits
 from tamellm.errors import ConfigError
-from tamellm.tune.job import job_config
-from tamellm.tune.search_space import STRATEGY_SPACES, build_search_space
+from tamellm.tuning.job import job_config
+from tamellm.tuning.search_space import STRATEGY_SPACES, build_search_space
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import torch
 
-from tamellm.train.resources import EmbeddingCache, TrainResources
-from tamellm.tune import autotune
-from tamellm.tune.job import job_config
+from tamellm.training.resources import EmbeddingCache, TrainResources
+from tamellm.tuning import autotune
+from tamellm.tuning.job import job_config
 
 GOOD = ["great phone", "I love this restaurant", "the food is wonderful", "fast, light and quiet laptop",
         "the team won the cup", "a wonderful film"]
@@ -31,7 +31,7 @@ def reviews(tmp_path):
 @pytest.fixture
 def captured(monkeypatch):
     """The study's TrainResources, as autotune made them."""
-    module = importlib.import_module("tamellm.tune.autotune")  # the package's `autotune` is the function
+    module = importlib.import_module("tamellm.tuning.autotune")  # the package's `autotune` is the function
     made: list[TrainResources] = []
     real = module.study_resources
 
@@ -58,7 +58,7 @@ def _count(monkeypatch, owner, name: str) -> list:
 
 def test_head_only_study_reads_the_base_once_and_embeds_each_text_once(tmp_path, reviews, tiny_sentence_dir,
                                                                      captured, monkeypatch, quiet_one_thread):
-    from tamellm.train.task_adapters.classification import ClassificationAdapter
+    from tamellm.training.task_adapters.classification import ClassificationAdapter
 
     builds = _count(monkeypatch, ClassificationAdapter, "build_model")
     tokenizers = _count(monkeypatch, __import__("transformers").AutoTokenizer, "from_pretrained")
@@ -84,7 +84,7 @@ def test_head_only_study_reads_the_base_once_and_embeds_each_text_once(tmp_path,
 
 def test_few_shot_contrastive_phase_runs_once_per_study(tmp_path, reviews, tiny_sentence_dir, monkeypatch,
                                                         quiet_one_thread):
-    from tamellm.train.strategies.few_shot import FewShot
+    from tamellm.training.strategies.few_shot import FewShot
 
     phases = _count(monkeypatch, FewShot, "_contrastive")
     config = job_config(reviews, model=str(tiny_sentence_dir), strategy="few-shot", epochs=1, batch_size=8, seed=0)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tamellm.tune.autotune import warm_start
-from tamellm.tune.optuna_backend import run_optuna
-from tamellm.tune.search_space import SearchSpace
+from tamellm.tuning.autotune import warm_start
+from tamellm.tuning.optuna_backend import run_optuna
+from tamellm.tuning.search_space import SearchSpace
 
 
 def test_head_only_then_full_without_what_the_space_fixes():
@@ -34,7 +34,7 @@ def test_a_new_study_runs_the_warm_start_first(tmp_path):
 def test_no_trial_starts_with_less_time_left_than_the_quickest_later_trial_took(tmp_path, monkeypatch):
     import time
 
-    import tamellm.tune.optuna_backend as backend
+    import tamellm.tuning.optuna_backend as backend
 
     monkeypatch.setattr(backend, "MIN_TRIAL_S", 0.05)
     ran: list[int] = []

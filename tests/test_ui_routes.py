@@ -59,7 +59,7 @@ def compressed_dir(tmp_path_factory, tiny_bert_dir) -> Path:
 
 @pytest.fixture(scope="module")
 def client(runs_root, compressed_dir):
-    from tamellm.serve.app import build_app
+    from tamellm.serving.app import build_app
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TAMELLM_API_KEYS", KEY)
@@ -144,7 +144,7 @@ def test_upload_refusals_are_clear(client):
 
 
 def test_jobs_run_one_at_a_time_and_cancel(tmp_path, monkeypatch):
-    from tamellm.serve import jobs
+    from tamellm.serving import jobs
 
     monkeypatch.setattr(jobs, "train_command", lambda data, run_dir, options: [
         sys.executable, "-c", f"import time, json; time.sleep({options['sleep']}); print(json.dumps({{'ok': 1}}))"])
@@ -166,7 +166,7 @@ def test_jobs_run_one_at_a_time_and_cancel(tmp_path, monkeypatch):
 
 
 def test_train_command_is_the_cli():
-    from tamellm.serve.jobs import train_command
+    from tamellm.serving.jobs import train_command
 
     command = train_command(Path("d.csv"), Path("runs/x"), {"model": "minilm-l6", "strategy": "lora", "epochs": 1.0})
     assert command[1:] == ["-m", "tamellm.cli.main", "train", "--data", "d.csv", "--output", "runs/x", "--json",

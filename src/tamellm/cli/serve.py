@@ -74,7 +74,7 @@ def serve_command(
     ] = None,
 ) -> None:
     """Serve models over HTTP: /v1/chat/completions, /v1/embeddings, /v1/classify, /v1/ner, ... and /docs."""
-    from tamellm.serve import serve
+    from tamellm.serving import serve
 
     if monitors is not None:
         if not monitors.is_file():

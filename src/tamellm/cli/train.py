@@ -85,7 +85,7 @@ def train_command(
     With --strategy / --lr / --epochs it trains once (add --budget or --trials to tune the rest).
     """
     from tamellm import api
-    from tamellm.tune.job import job_config
+    from tamellm.tuning.job import job_config
 
     overrides = {"model": model, "task": task, "seed": seed, "strategy": strategy, "learning_rate": learning_rate,
                  "epochs": epochs, "batch_size": batch_size, "max_length": max_length,

@@ -33,7 +33,7 @@ def tune_command(
     json_output: JsonOption = False,
 ) -> None:
     """Search strategy and hyperparameters (Optuna, or Ray Tune with --ray-address) within a budget."""
-    from tamellm.tune.job import job_config
+    from tamellm.tuning.job import job_config
 
     job = job_config(data, config, model=model, seed=seed)
     if job.data.train is None:

@@ -31,8 +31,8 @@ def ui_command(
 ) -> None:
     """Open the web page: playground, training, runs and models, served at http://HOST:PORT/."""
     from tamellm.cli.common import err_console
-    from tamellm.serve import serve
-    from tamellm.serve.routes_ui import RUNS_ENV
+    from tamellm.serving import serve
+    from tamellm.serving.routes_ui import RUNS_ENV
 
     os.environ[RUNS_ENV] = str(runs.resolve())  # read by each server process when it builds the app
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host

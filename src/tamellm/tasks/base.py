@@ -30,8 +30,8 @@ class TaskModel:
         raise NotImplementedError
 
     def explain(self, text: Any, **options: Any) -> Any:
-        """Explain this model's prediction for ``text`` (see ``tamellm.explain.explain``)."""
-        from tamellm.explain import explain
+        """Explain this model's prediction for ``text`` (see ``tamellm.explanations.explain``)."""
+        from tamellm.explanations import explain
 
         if isinstance(text, str):
             return explain(self, text, **options)

@@ -8,7 +8,7 @@ from typing import Any
 
 from tamellm.api import inspect_data, list_models, runs
 from tamellm.errors import InputError
-from tamellm.runs import read_json
+from tamellm.run_folders import read_json
 
 PREVIEW_ROWS = 8
 MAX_PREVIEW_CHARS = 300  # per cell: the preview is a glance, not the data
@@ -34,14 +34,14 @@ def run_folder(root: str | os.PathLike, name: str) -> Path:
 
 def read_history(path: Path) -> list[dict]:
     """The rows of a metrics.jsonl (a torn last line, left by a killed run, is skipped)."""
-    from tamellm.report.html import read_history as read
+    from tamellm.reports.html import read_history as read
 
     return read(path)
 
 
 def run_detail(root: str | os.PathLike, name: str) -> dict[str, Any]:
     """A run's summary, metrics per split (confusion matrix included), params, learning curve rows, HPO trials."""
-    from tamellm.runs import describe_run
+    from tamellm.run_folders import describe_run
 
     folder = run_folder(root, name)
     result = read_json(folder / "result.json") or {}
@@ -92,7 +92,7 @@ def data_preview(path: str | os.PathLike, task: str = "classify") -> dict[str, A
 
 def explainer_names() -> list[str]:
     """Every attribution method in the explain registry."""
-    from tamellm.explain import method_names
+    from tamellm.explanations import method_names
 
     return method_names()
 

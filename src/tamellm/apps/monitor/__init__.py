@@ -5,7 +5,7 @@
     >>> monitor.run_file("events.jsonl").to_dict()
 
 See docs/monitor.md. Built only on the public API (``tamellm.load``, ``tamellm.ner``,
-``tamellm.explain``) and the foundation helpers.
+``tamellm.explanations``) and the foundation helpers.
 """
 
 from tamellm.apps.monitor.build import WebhookOptions, open_monitor

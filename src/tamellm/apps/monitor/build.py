@@ -26,7 +26,7 @@ class WebhookOptions:
 
 
 def explainer(model: str, words: int = 5) -> Any:
-    """A function text -> its top words (``tamellm.explain``, occlusion: cheap and model-agnostic)."""
+    """A function text -> its top words (``tamellm.explanations``, occlusion: cheap and model-agnostic)."""
     import tamellm.api as api
 
     def explain(text: str) -> list[dict]:
@@ -58,7 +58,7 @@ def open_monitor(
     """A ``Monitor`` ready to run: the classifier loaded once, sinks opened, the state file checked.
 
     ``ner``: True (spaCy's organisations through ``tamellm.ner``) or an NER model name.
-    ``explain``: attach the top words of each example text (``tamellm.explain``).
+    ``explain``: attach the top words of each example text (``tamellm.explanations``).
     """
     settings = Settings.parse(window=window, lateness=lateness, alpha=alpha, examples=examples,
                               batch_size=batch_size)

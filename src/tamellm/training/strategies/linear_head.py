@@ -1,0 +1,142 @@
+"""The sentence embedding a classification head reads, a logistic-regression start for that head, and
+a forward pass that reads that embedding from a cache once the encoder is frozen.
+
+Shared by the strategies that freeze the encoder (head-only, few-shot).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import torch
+
+from tamellm.training.collate import collate
+from tamellm.training.resources import EmbeddingCache
+
+FIT_ROWS = 10_000  # enough rows for a near-converged fit over a few hundred dimensions
+
+
+def sentence_embedding(model: torch.nn.Module, batch: dict) -> torch.Tensor:
+    """The sentence embedding the classification head reads (mean-pooled for sentence-transformers bases)."""
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    if hasattr(model, "sentence_embedding"):
+        return model.sentence_embedding(**inputs)
+    out = model.base_model(**inputs)
+    pooled = getattr(out, "pooler_output", None)
+    if pooled is not None:
+        return pooled
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    return (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1)
+
+
+def _sample(features: list[dict], limit: int, seed: int, per_class: int = 20) -> list[dict]:
+    """At most ~``limit`` rows (seeded), plus up to ``per_class`` rows of any class the sample missed."""
+    if len(features) <= limit:
+        return features
+    chosen = random.Random(seed).sample(range(len(features)), limit)
+    seen = {int(features[i]["labels"]) for i in chosen}
+    missed: dict[int, list[int]] = {}
+    for i, row in enumerate(features):
+        label = int(row["labels"])
+        if label not in seen and len(missed.setdefault(label, [])) < per_class:
+            missed[label].append(i)
+    return [features[i] for i in chosen + [i for rows in missed.values() for i in rows]]
+
+
+def frozen_embedder(model: torch.nn.Module) -> Callable[[dict], torch.Tensor]:
+    """``batch -> sentence embeddings`` with the encoder in eval mode (no dropout) and no gradients."""
+
+    @torch.no_grad()
+    def embed(batch: dict) -> torch.Tensor:
+        encoder = model.base_model
+        was_training = encoder.training
+        encoder.eval()
+        try:
+            return sentence_embedding(model, batch)
+        finally:
+            encoder.train(was_training)
+
+    return embed
+
+
+def _reads_cacheable_embedding(model: torch.nn.Module) -> bool:
+    """A classifier whose logits are head(dropout(sentence embedding)) over a wholly frozen encoder."""
+    return (hasattr(model, "sentence_embedding") and isinstance(getattr(model, "classifier", None), torch.nn.Linear)
+            and hasattr(model, "dropout") and hasattr(model, "_loss")
+            and not any(p.requires_grad for p in model.base_model.parameters()))
+
+
+def use_cached_embeddings(model: torch.nn.Module, cache: EmbeddingCache, key: Hashable) -> bool:
+    """Let ``model``'s forward read its frozen sentence embeddings from ``cache`` (under ``key``).
+
+    With the encoder frozen its output per text never changes, so every epoch (and every
+    trial sharing the cache) embeds a text once and trains the head on the stored vector.
+    The encoder then runs without dropout, as a feature extractor. Returns False (and
+    changes nothing) for models whose head does not read such an embedding.
+    """
+    if not _reads_cacheable_embedding(model):
+        return False
+    from transformers.modeling_outputs import SequenceClassifierOutput
+
+    embed = frozen_embedder(model)
+
+    def forward(input_ids: torch.Tensor | None = None, attention_mask: torch.Tensor | None = None,
+                token_type_ids: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+                **_: Any) -> SequenceClassifierOutput:
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if token_type_ids is not None:
+            batch["token_type_ids"] = token_type_ids
+        logits = model.classifier(model.dropout(cache.embed(key, embed, batch)))
+        return SequenceClassifierOutput(loss=None if labels is None else model._loss(logits, labels), logits=logits)
+
+    model.forward = forward  # an instance attribute: nn.Module.__call__ finds it before the class's forward
+    return True
+
+
+def drop_cached_embeddings(model: torch.nn.Module) -> torch.nn.Module:
+    """Restore the model's own forward (before saving or serving it)."""
+    model.__dict__.pop("forward", None)
+    return model
+
+
+@torch.no_grad()
+def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, limit: int = FIT_ROWS,
+                    seed: int = 0, embed: Callable[[dict], torch.Tensor] | None = None) -> None:
+    """Set a single-label classifier's head to scikit-learn's logistic regression on the frozen embeddings.
+
+    SetFit's head, and the converged, L2-regularised optimum of what head-only trains; the
+    training loop then refines it. Skipped when the head is not one linear layer over the
+    embedding (e.g. RoBERTa's two-layer head). ``features`` are the training rows (with labels);
+    at most ``limit`` of them (a seeded sample) are embedded for the fit, by ``embed`` when
+    given (e.g. through an ``EmbeddingCache``).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    head = getattr(model, "classifier", None)
+    if not isinstance(head, torch.nn.Linear) or head.in_features != model.config.hidden_size:
+        return
+    features = _sample(features, limit, seed)
+    was_training = model.training
+    model.eval()
+    rows = [{k: v for k, v in f.items() if k != "labels"} for f in features]
+    embed = embed or (lambda batch: sentence_embedding(model, batch))
+    # Length-sorted batches: short tweets are not padded to the longest text of a random batch.
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i]["input_ids"]))
+    batches = [collate([rows[i] for i in order[start:start + 64]], pad_id, False) for start in range(0, len(rows), 64)]
+    embeddings = torch.empty(len(rows), model.config.hidden_size)
+    embeddings[torch.tensor(order)] = torch.cat([embed(batch) for batch in batches]).float()
+    model.train(was_training)
+    targets = [int(f["labels"]) for f in features]
+    fit = LogisticRegression(max_iter=1000).fit(embeddings.numpy(), targets)
+    weight, bias = torch.tensor(fit.coef_, dtype=head.weight.dtype), torch.tensor(fit.intercept_, dtype=head.bias.dtype)
+    if len(fit.classes_) == 2:  # one logit w·x + b: the same softmax as logits (-(w·x + b) / 2, (w·x + b) / 2)
+        weight, bias = torch.cat([-weight, weight]) / 2, torch.cat([-bias, bias]) / 2
+    head.weight.zero_()
+    head.bias.fill_(float(bias.min()))  # an output no training row has: as unlikely as the rarest class
+    classes = torch.tensor(fit.classes_)
+    head.weight[classes] = weight
+    head.bias[classes] = bias
