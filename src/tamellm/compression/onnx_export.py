@@ -11,69 +11,15 @@ the two agree on the predicted class, written into tamellm.json and reported.
 from __future__ import annotations
 
 import logging
-import warnings
 from pathlib import Path
 
-import torch
-
-from tamellm.batching import length_sorted_batches
 from tamellm.compression.base import CompressContext, CompressionError, Compressor, register_compressor, write_manifest
 from tamellm.compression.folders import load_source
 from tamellm.models.compressed_loader import is_head_layer
+from tamellm.models.onnx_graph import OPSET, export, parity
 from tamellm.models.onnx_loader import ONNX_FILE, OnnxModel
 
 log = logging.getLogger(__name__)
-INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-OPSET = 17
-
-
-class _Logits(torch.nn.Module):
-    """Exports only the logits, with named inputs."""
-
-    def __init__(self, model: torch.nn.Module, names: list[str]) -> None:
-        super().__init__()
-        self.model, self.names = model, names
-
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self.model(**dict(zip(self.names, inputs, strict=True))).logits
-
-
-def export(model: torch.nn.Module, tokenizer, path: Path) -> list[str]:
-    """Export a sequence classifier to ``path`` with dynamic batch and sequence axes."""
-    sample = tokenizer(["an example sentence", "a second, longer example sentence"], padding=True,
-                       return_tensors="pt")
-    names = [n for n in INPUTS if n in sample]
-    wrapper = _Logits(model, names).eval()
-    axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"logits": {0: "batch"}}
-    try:
-        with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
-            # Tracer and deprecation chatter; correctness is checked by ``parity`` afterwards.
-            warnings.simplefilter("ignore")
-            torch.onnx.export(wrapper, tuple(sample[n] for n in names), str(path), input_names=names,
-                              output_names=["logits"], dynamic_axes=axes, opset_version=OPSET, dynamo=False)
-    except Exception as exc:  # the exporter raises many types (unsupported op, tracing errors)
-        arch = type(model).__name__
-        raise CompressionError(f"ONNX export of {arch} failed: {str(exc).splitlines()[0][:300]}",
-                               "this architecture uses an operation the ONNX exporter does not support; "
-                               "use dynamic-int8 instead") from None
-    return names
-
-
-def parity(torch_model: torch.nn.Module, onnx_model: OnnxModel, tokenizer, texts: list[str],
-           max_length: int) -> dict:
-    """Max |Δlogit| and argmax agreement of the ONNX model against PyTorch on ``texts``."""
-    encoded = tokenizer(texts, truncation=True, max_length=max_length)
-    worst, agree = 0.0, 0
-    with torch.inference_mode():
-        for indices in length_sorted_batches([len(x) for x in encoded["input_ids"]], 32):
-            batch = tokenizer.pad([{k: encoded[k][i] for k in encoded.keys()} for i in indices],
-                                  return_tensors="pt")
-            expected = torch_model(**batch).logits.float()
-            got = onnx_model(**batch).logits.float()
-            worst = max(worst, float((expected - got).abs().max()))
-            agree += int((expected.argmax(-1) == got.argmax(-1)).sum())
-    return {"texts": len(texts), "max_abs_logit_diff": round(worst, 6),
-            "argmax_agreement": round(agree / max(1, len(texts)), 6)}
 
 
 class _OnnxExport(Compressor):
