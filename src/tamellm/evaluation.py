@@ -83,7 +83,7 @@ def evaluate(
     task = loaded.task
     spec = task_spec(task)
     if spec.evaluator is None:
-        evaluable = [n for n in EVALUATORS if n]
+        evaluable = [name for name, other in TASKS.items() if other.evaluator]
         raise InputError(f"cannot evaluate a '{task}' model", f"evaluation exists for: {', '.join(evaluable)}")
     if limit is not None and limit < 1:
         raise InputError(f"limit must be at least 1, got {limit}")

@@ -10,7 +10,7 @@ are named, not imported, so this layer stays below them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tamellm.errors import InputError
 from tamellm.registry import Registry
@@ -32,8 +32,7 @@ class TaskSpec:
     auto_strategies: tuple[str, ...] = ()  # what AutoTune searches
     default_strategy: str = "full"  # what "auto" means for a single run
     also_serves: tuple[str, ...] = ()  # other tasks a folder of this task serves (through its encoder)
-    example: str = ""  # one input, for help texts and smoke tests
-    extras: dict = field(default_factory=dict)
+    example: str = ""  # one input, for help texts
 
     def __post_init__(self) -> None:
         # The model classes learn their task here, so a spec found through an entry point works too.
