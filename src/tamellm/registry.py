@@ -28,11 +28,6 @@ class Registry(Generic[T]):
         self.name_attr = name_attr  # set on a registered class, so it knows the name it is found by
         self._table = catalogue.create("tamellm", kind, entry_points=True)
 
-    @property
-    def entry_point_group(self) -> str:
-        """The entry point group a separate package uses to add to this table."""
-        return f"tamellm_{self.kind}"
-
     def register(self, name: str, item: T | None = None) -> Callable[[T], T] | T:
         """Register ``item`` under ``name``; without ``item``, a decorator that does so."""
 

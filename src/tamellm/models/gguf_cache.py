@@ -68,3 +68,8 @@ def gguf_file(resolved: ResolvedModel) -> Path:
 def converted_model(resolved: ResolvedModel) -> Path:
     """The safetensors folder of a GGUF model (converted once, then read from the cache)."""
     return ensure_converted(gguf_file(resolved))
+
+
+def weights_folder(resolved: ResolvedModel) -> Path:
+    """The safetensors folder to fine-tune or rebuild from: a GGUF model's converted copy, else its own folder."""
+    return converted_model(resolved) if resolved.kind == "gguf" else resolved.path

@@ -40,7 +40,7 @@ def prepare_transformers() -> None:
 
     Every loader of a transformers-readable kind calls it itself, so a loader called
     directly (compress, measure, the ONNX twin) reads a mean-pooling folder as well as
-    ``load_weights`` does, in any process.
+    ``tamellm.load`` does, in any process.
     """
     quiet_transformers()
     register_architectures()

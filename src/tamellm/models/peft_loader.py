@@ -21,14 +21,10 @@ BASE_DIR = "base"  # the sub-folder of an adapter folder holding its base model'
 
 def _trainable_folder(name: str) -> Path:
     """The safetensors folder of a catalog name or folder (a GGUF base is converted once, as training did)."""
+    from tamellm.models.gguf_cache import weights_folder
     from tamellm.models.resolve import resolve
 
-    resolved = resolve(name)
-    if resolved.kind != "gguf":
-        return resolved.path
-    from tamellm.models.gguf_cache import converted_model
-
-    return converted_model(resolved)
+    return weights_folder(resolve(name))
 
 
 def base_folder(folder: Path, manifest: dict) -> Path:

@@ -18,8 +18,8 @@ from tamellm.tasks import (  # noqa: F401 - each module registers its TaskSpec (
 from tamellm.tasks.backends import BACKENDS, BackendNotApplicable
 from tamellm.tasks.base import TaskModel
 from tamellm.tasks.loading import build_task_model, clear_cache, load, load_for_explanation, load_for_task, read_weights
-from tamellm.tasks.spec import TASKS, TaskSpec, register_task, task_class, task_spec, trainable_tasks
+from tamellm.tasks.spec import TASKS, TaskSpec, register_task, task_spec, trainable_tasks
 
 __all__ = ["BACKENDS", "TASKS", "BackendNotApplicable", "TaskModel", "TaskSpec", "build_task_model", "clear_cache",
-           "load", "load_for_explanation", "load_for_task", "read_weights", "register_task", "task_class",
-           "task_spec", "trainable_tasks"]
+           "load", "load_for_explanation", "load_for_task", "read_weights", "register_task", "task_spec",
+           "trainable_tasks"]

@@ -61,5 +61,5 @@ class EmbeddingModel(TaskModel):
 register_task(TaskSpec(
     name="embed", description="text -> a vector (sentence embedding)",
     models={"encoder": EmbeddingModel, "transformers": EmbeddingModel},
-    also_serves=("zero-shot-classification",), example="a cat",
+    also_serves=("zero-shot-classification",),
 ))

@@ -221,5 +221,5 @@ register_task(TaskSpec(
     name="generate", description="prompt or chat -> generated text (chat, completion, summaries)",
     models={"gguf": Generator, "transformers": Generator, "peft": PeftGenerator},
     data_schema="prompt-response", evaluator="generate", adapter="generate", primary_metric=("loss", "min"),
-    auto_strategies=("lora", "prompt-tuning"), default_strategy="lora", example="What is the capital of France?",
+    auto_strategies=("lora", "prompt-tuning"), default_strategy="lora",
 ))

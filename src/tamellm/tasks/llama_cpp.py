@@ -31,7 +31,6 @@ LLAMA_INSTALL_HINT = (
 )
 
 
-
 def load_llama(resolved: ResolvedModel, n_ctx: int = 4096) -> LlamaCppGenerator:
     """A llama.cpp generator for a GGUF model (``tasks.load`` caches it)."""
     try:

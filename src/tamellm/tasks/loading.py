@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from tamellm.errors import InputError, ModelFormatError
@@ -26,21 +27,29 @@ _CACHE: dict[tuple[str, ...], Any] = {}  # ("weights", folder, kind) and ("task"
 _LOCK = threading.RLock()
 
 
-def read_weights(resolved: ResolvedModel, cached: bool = True) -> LoadedModel:
-    """The weights of ``resolved`` in memory (from the cache unless ``cached=False``)."""
-    key = ("weights", str(resolved.path), resolved.kind)
+def _cached(key: tuple[str, ...], make: Callable[[], Any], cached: bool = True) -> Any:
+    """``make()`` once per ``key`` in this process (every call anew with ``cached=False``); None is not kept."""
     with _LOCK:
         if cached and key in _CACHE:
             return _CACHE[key]
-        loader = LOADERS.get(resolved.kind)
-        if loader is None:
-            raise ModelFormatError(f"Model {resolved.name} is of kind '{resolved.kind}', which this version cannot run",
-                                   f"runnable kinds: {', '.join(LOADERS)}")
+        value = make()
+        if cached and value is not None:
+            _CACHE[key] = value
+        return value
+
+
+def read_weights(resolved: ResolvedModel, cached: bool = True) -> LoadedModel:
+    """The weights of ``resolved`` in memory (from the cache unless ``cached=False``)."""
+    loader = LOADERS.get(resolved.kind)
+    if loader is None:
+        raise ModelFormatError(f"Model {resolved.name} is of kind '{resolved.kind}', which this version cannot run",
+                               f"runnable kinds: {', '.join(LOADERS)}")
+
+    def read() -> LoadedModel:
         log.info("loading %s (%s) from %s", resolved.name, resolved.kind, resolved.path)
-        loaded = loader(resolved)
-        if cached:
-            _CACHE[key] = loaded
-        return loaded
+        return loader(resolved)
+
+    return _cached(("weights", str(resolved.path), resolved.kind), read, cached)
 
 
 def build_task_model(resolved: ResolvedModel, task: str | None = None, cached: bool = True) -> TaskModel:
@@ -52,14 +61,8 @@ def build_task_model(resolved: ResolvedModel, task: str | None = None, cached: b
     if task not in serves:
         raise InputError(f"Model '{resolved.name}' (task '{resolved.task}') cannot serve task '{task}'",
                          f"it serves: {', '.join(sorted(serves))}")
-    key = ("task", str(resolved.path), task, "transformers")
-    with _LOCK:
-        if cached and key in _CACHE:
-            return _CACHE[key]
-        model = cls(read_weights(resolved, cached))
-        if cached:
-            _CACHE[key] = model
-        return model
+    return _cached(("task", str(resolved.path), task, "transformers"), lambda: cls(read_weights(resolved, cached)),
+                   cached)
 
 
 def load(model: str | os.PathLike, task: str | None = None, allow_network: bool | None = None,
@@ -75,14 +78,9 @@ def load(model: str | os.PathLike, task: str | None = None, allow_network: bool 
     task = task or resolved.task
     if backend or os.environ.get(ENV):
         name, _ = chosen_backend(backend)
-        key = ("task", str(resolved.path), task, name)
-        with _LOCK:
-            if key in _CACHE:
-                return _CACHE[key]
-            fast = load_backend(resolved, task, backend)
-            if fast is not None:
-                _CACHE[key] = fast
-                return fast
+        fast = _cached(("task", str(resolved.path), task, name), lambda: load_backend(resolved, task, backend))
+        if fast is not None:
+            return fast
     return build_task_model(resolved, task)
 
 

@@ -55,5 +55,5 @@ register_task(TaskSpec(
             "compressed": TokenClassifierRecognizer},
     data_schema="tokens-tags", evaluator="ner", adapter="ner", primary_metric=("f1", "max"),
     auto_strategies=("lora", "full", "head-only"), default_strategy="full",
-    also_serves=("embed", "zero-shot-classification"), example="Ada Lovelace worked in London.",
+    also_serves=("embed", "zero-shot-classification"),
 ))

@@ -32,7 +32,6 @@ class TaskSpec:
     auto_strategies: tuple[str, ...] = ()  # what AutoTune searches
     default_strategy: str = "full"  # what "auto" means for a single run
     also_serves: tuple[str, ...] = ()  # other tasks a folder of this task serves (through its encoder)
-    example: str = ""  # one input, for help texts
 
     def __post_init__(self) -> None:
         # The model classes learn their task here, so a spec found through an entry point works too.
@@ -75,11 +74,6 @@ def register_task(spec: TaskSpec) -> TaskSpec:
 def task_spec(name: str) -> TaskSpec:
     """The spec of task ``name`` (a clear error listing the tasks when unknown)."""
     return TASKS[name]
-
-
-def task_class(task: str, kind: str) -> type[TaskModel]:
-    """The class that serves ``task`` on a model of ``kind``."""
-    return task_spec(task).model_class(kind)
 
 
 def trainable_tasks() -> list[str]:

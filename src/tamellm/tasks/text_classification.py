@@ -93,5 +93,5 @@ register_task(TaskSpec(
     data_schema="text-label", evaluator="classify", adapter="classify",
     primary_metric=("accuracy", "max"), multi_label_metric=("micro_f1", "max"),
     auto_strategies=("head-only", "lora", "full"), default_strategy="full",
-    also_serves=("embed", "zero-shot-classification"), example="battery died after a day",
+    also_serves=("embed", "zero-shot-classification"),
 ))

@@ -27,5 +27,5 @@ class Transcriber(TaskModel):
 
 register_task(TaskSpec(
     name="transcribe", description="audio file -> text with timestamps (speech extra)",
-    models={"whisper": Transcriber}, example="meeting.wav",
+    models={"whisper": Transcriber},
 ))

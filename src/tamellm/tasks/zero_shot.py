@@ -66,5 +66,5 @@ class ZeroShotClassifier(EmbeddingModel):
 
 register_task(TaskSpec(
     name="zero-shot-classification", description="text + candidate labels -> the closest label, no training",
-    models={"encoder": ZeroShotClassifier, "transformers": ZeroShotClassifier}, example="great phone",
+    models={"encoder": ZeroShotClassifier, "transformers": ZeroShotClassifier},
 ))

@@ -70,17 +70,14 @@ def new_run_dir(config: TamellmConfig, strategy: str) -> Path:
 
 
 def _base_model(model: str) -> Path:
+    from tamellm.models.gguf_cache import weights_folder
     from tamellm.models.resolve import resolve
 
     resolved = resolve(model)
-    if resolved.kind == "gguf":
-        from tamellm.models.gguf_cache import converted_model
-
-        return converted_model(resolved)  # a safetensors copy of the GGUF weights, made once and cached
-    if resolved.kind not in ("encoder", "transformers"):
+    if resolved.kind not in ("gguf", "encoder", "transformers"):
         raise ConfigError(f"model '{model}' is a {resolved.kind} model, which tamellm cannot fine-tune",
                           "start from a transformers folder (safetensors) or a catalog model such as minilm-l6")
-    return resolved.path
+    return weights_folder(resolved)  # a GGUF model trains from its safetensors copy, made once and cached
 
 
 def _length_cap(model: torch.nn.Module) -> int:
