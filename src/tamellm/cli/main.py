@@ -6,38 +6,24 @@ line and exit non-zero; ``--debug`` (anywhere on the line) shows the traceback.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import pkgutil
 import sys
 
 import click
 import typer
 
-from tamellm.cli import (  # noqa: F401 - each command module registers itself in COMMANDS
-    chat,
-    classify,
-    compress,
-    config_cmd,
-    doctor,
-    embed,
-    explain,
-    faq,
-    generate,
-    models,
-    monitor,
-    ner,
-    predict,
-    quickstart,
-    runs,
-    serve,
-    summarize,
-    train,
-    transcribe,
-    tune,
-    ui,
-)
-from tamellm.cli import eval as eval_command  # noqa: F401 - registers `tamellm eval` (aliased: not the builtin)
+import tamellm.cli
 from tamellm.cli.common import COMMANDS
+
+# Every module in this package except the shared ones is a command that registers itself
+# in COMMANDS when imported: a new command is a new file, nothing to add here.
+_NOT_COMMANDS = {"common", "main", "train_output"}
+for _module in pkgutil.iter_modules(tamellm.cli.__path__):
+    if _module.name not in _NOT_COMMANDS:
+        importlib.import_module(f"tamellm.cli.{_module.name}")
 
 app = typer.Typer(
     name="tamellm",
