@@ -39,6 +39,11 @@ def serve_command(
     request_timeout: Annotated[
         float, typer.Option("--request-timeout", help="Seconds per request (504).")
     ] = 60.0,
+    max_upload_mb: Annotated[
+        float | None,
+        typer.Option("--max-upload-mb", min=0.001, help="Largest request body in MB, so the largest data or audio "
+                     "file the web page uploads (413 above; default 1 MB)."),
+    ] = None,
     rate_limit: Annotated[
         int | None, typer.Option("--rate-limit", help="Requests per minute per API key.")
     ] = None,
@@ -94,6 +99,7 @@ def serve_command(
         max_queue=max_queue,
         max_input_chars=max_input_chars,
         request_timeout_s=request_timeout,
+        **({"max_body_bytes": int(max_upload_mb * 1024 * 1024)} if max_upload_mb else {}),
         rate_limit_per_minute=rate_limit,
         redact_inputs=redact_inputs,
         threads=threads,

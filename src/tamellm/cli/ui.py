@@ -25,9 +25,10 @@ def ui_command(
     api_key_file: Annotated[
         Path | None, typer.Option("--api-key-file", help="File with one API key per line (or TAMELLM_API_KEYS).")
     ] = None,
-    max_body_bytes: Annotated[
-        int, typer.Option("--max-body-bytes", help="Largest request body, so the largest data file to upload.")
-    ] = 16 * 1024 * 1024,
+    max_upload_mb: Annotated[
+        float, typer.Option("--max-upload-mb", min=0.001, help="Largest request body in MB, so the largest data "
+                            "or audio file to upload (413 above).")
+    ] = 16.0,
 ) -> None:
     """Open the web page: playground, training, runs and models, served at http://HOST:PORT/."""
     from tamellm.cli.common import err_console
@@ -37,7 +38,8 @@ def ui_command(
     os.environ[RUNS_ENV] = str(runs.resolve())  # read by each server process when it builds the app
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     err_console.print(f"Loading {', '.join(models or DEFAULT_MODELS)}; then open [bold]http://{shown}:{port}/[/bold]")
-    serve(models or DEFAULT_MODELS, host=host, port=port, api_key_file=api_key_file, max_body_bytes=max_body_bytes)
+    serve(models or DEFAULT_MODELS, host=host, port=port, api_key_file=api_key_file,
+          max_body_bytes=int(max_upload_mb * 1024 * 1024))
 
 
 @COMMANDS.register("ui")

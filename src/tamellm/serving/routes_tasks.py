@@ -122,8 +122,8 @@ async def explain(body: s.ExplainRequest, state: ServerState = Depends(get_state
         ("classify", "zero-shot-classification", "ner", "generate"), body.model, "explanations"
     )
     (text,) = check_texts(state, body.input)
-    options = {k: v for k, v in {"method": body.method, "label": body.label, "labels": body.labels}.items()
-               if v is not None}
+    options = {k: v for k, v in {"method": body.method, "label": body.label, "labels": body.labels,
+                                 "all_labels": body.all_labels or None}.items() if v is not None}
 
     def run() -> Any:
         return explain_text(load_for_explanation(served.source, body.labels), text, **options)

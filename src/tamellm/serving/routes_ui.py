@@ -27,6 +27,7 @@ from tamellm.paths import cache_dir
 from tamellm.serving.deps import authorize, get_state
 from tamellm.serving.errors import APIError
 from tamellm.serving.jobs import FINISHED, JobQueue
+from tamellm.serving.pool import ModelPool, ServedModel
 from tamellm.serving.state import ServerState
 from tamellm.ui import STATIC_DIR, views
 from tamellm.ui.page import SECURITY_HEADERS, render_index
@@ -87,17 +88,41 @@ def _bad_input(exc: TamellmError) -> APIError:
     return APIError(400, f"{exc.message}{hint}", "invalid_input")
 
 
-@api.get("/info", summary="What the page needs to start: served models, explainers, runs folder, limits")
+def _served(state: ServerState) -> list[dict[str, Any]]:
+    return [{"name": m.name, "source": m.source, "tasks": list(m.tasks)} for m in state.pool.models.values()]
+
+
+def _monitor_names() -> list[str]:
+    from tamellm.apps.monitor.http import ENV_VAR, load_config
+
+    path = os.environ.get(ENV_VAR)
+    try:
+        return sorted(load_config(path)) if path else []
+    except TamellmError:  # the monitor routes report a broken file themselves
+        return []
+
+
+def _has_route(request: Request, path: str) -> bool:
+    return any(getattr(route, "path", None) == path for route in request.app.routes)
+
+
+@api.get("/info", summary="What the page needs to start: served models, explainers, runs folder, limits, apps")
 async def info(request: Request, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     ui = _ui(request)
-    served = [{"name": m.name, "source": m.source, "tasks": list(m.tasks)} for m in state.pool.models.values()]
     return {
         "version": _version(),
-        "models": served,
+        "models": _served(state),
         "explainers": views.explainer_names(),
         "runs_dir": str(ui.runs_root),
         "max_upload_bytes": state.settings.max_body_bytes,
         "max_input_chars": state.settings.max_input_chars,
+        "workers": state.settings.workers,
+        "apps": {
+            "faq": sorted(getattr(request.app.state, "tamellm_faqs", {}) or {}),
+            "monitor": await asyncio.to_thread(_monitor_names),
+            # Mounted by another module when it exists; the page hides the section otherwise.
+            "recommend": _has_route(request, "/v1/recommend"),
+        },
     }
 
 
@@ -155,6 +180,81 @@ async def run_predict(name: str, body: RunPredictRequest, request: Request,
     return {"run": name, "result": result}
 
 
+def _run(request: Request, name: str) -> Path:
+    try:
+        return views.run_folder(_ui(request).runs_root, name)
+    except TamellmError as exc:
+        raise APIError(404, exc.message, "run_not_found", param="name") from None
+
+
+@api.post("/runs/{name:path}/load", summary="Load a run's model into this server's pool (the playground's lists)")
+async def load_run(name: str, request: Request, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    folder = _run(request, name) / "model"
+    if not folder.is_dir():
+        raise APIError(409, f"Run '{name}' has no model folder (it did not finish)", "no_model", param="name")
+    served_name = name.replace("/", "-")
+    if served_name not in state.pool.models:
+        def load() -> ServedModel:
+            # A one-model pool loads it exactly as `tamellm serve` would (backend, the tasks it also serves).
+            (served,) = ModelPool([str(folder)], state.settings.backend).models.values()
+            return ServedModel(served_name, str(folder), served.tasks)
+
+        try:
+            served = await asyncio.to_thread(load)
+        except TamellmError as exc:
+            raise _bad_input(exc) from None
+        state.pool.models[served_name] = served
+        state.pool.aliases[str(folder)] = served_name
+    return {"loaded": served_name, "models": _served(state)}
+
+
+class CompressRequest(BaseModel):
+    max_drop: float = Field(0.01, ge=0, le=1, description="accuracy the model may lose (0.01 = 1 point)")
+    methods: str | None = Field("dynamic-int8,onnx-int8", pattern=r"^[a-z0-9,+-]{1,300}$",
+                                description="comma-separated methods ('a+b' chains); empty: all")
+    upload_id: str | None = Field(None, pattern=r"^[0-9a-f]{12}-[A-Za-z0-9_-]{1,40}$",
+                                  description="labelled data to measure on; default: the run's own data file")
+
+
+@api.post("/runs/{name:path}/compress", summary="Auto-compress a run's model as a job (candidates table at the end)")
+async def compress_run(name: str, body: CompressRequest, request: Request,
+                       state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    ui = _ui(request)
+    _single_process(state)
+    folder = _run(request, name)
+    if not (folder / "model").is_dir():
+        raise APIError(409, f"Run '{name}' has no model folder to compress", "no_model", param="name")
+    data = _upload_path(ui, body.upload_id) if body.upload_id else views.run_data_file(folder)
+    if data is None:
+        raise APIError(409, f"Run '{name}' names no data file that still exists; upload labelled data on the "
+                            "Train page and pass its upload_id", "no_data", param="upload_id")
+    options = body.model_dump(exclude={"upload_id"}, exclude_none=True)
+    return _job_view(ui, ui.jobs.submit_compress(folder, folder / "model", data, options))
+
+
+class FaithfulnessRequest(BaseModel):
+    model: str = Field(min_length=1, max_length=500, description="a served model's name")
+    input: str = Field(min_length=1, max_length=20000)
+    method: str = Field(pattern=r"^[a-z_-]{1,40}$", description="the method whose explanation is measured")
+    labels: list[str] | None = Field(None, max_length=50, description="candidate labels (zero-shot)")
+
+
+@api.post("/faithfulness", summary="ERASER comprehensiveness / sufficiency of a method on one text, with the "
+                                   "random baseline")
+async def faithfulness(body: FaithfulnessRequest, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    served, _ = state.pool.get(("classify", "zero-shot-classification"), body.model, "faithfulness")
+    loop = asyncio.get_running_loop()
+
+    def run() -> list[dict]:
+        return views.faithfulness(served.source, body.input, body.method, body.labels)
+
+    try:
+        rows = await state.within_timeout(loop.run_in_executor(state.inference, run), "The faithfulness")
+    except TamellmError as exc:
+        raise _bad_input(exc) from None
+    return {"model": served.name, "data": rows}
+
+
 def _safe_name(filename: str) -> tuple[str, str]:
     suffix = Path(filename).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
@@ -206,19 +306,42 @@ def _job_view(ui: UIState, job) -> dict[str, Any]:
     return {**job.to_dict(), "queue_position": ui.jobs.position(job)}
 
 
-@api.post("/jobs", summary="Start a training job on an uploaded file (queued behind the running one)")
-async def start_job(body: JobRequest, request: Request) -> dict[str, Any]:
-    ui = _ui(request)
-    found = sorted(ui.uploads.glob(f"{body.upload_id}.*"))
+def _single_process(state: ServerState) -> None:
+    """Jobs live in one process; with several workers each would keep its own queue and state."""
+    if state.settings.workers > 1:
+        raise APIError(409, f"This server runs {state.settings.workers} worker processes; jobs from the page need "
+                            "one (tamellm serve --workers 1)", "jobs_need_one_worker")
+
+
+def _upload_path(ui: UIState, upload_id: str) -> Path:
+    found = sorted(ui.uploads.glob(f"{upload_id}.*"))
     if not found:
-        raise APIError(404, f"Upload '{body.upload_id}' not found; upload the file again", "upload_not_found",
+        raise APIError(404, f"Upload '{upload_id}' not found; upload the file again", "upload_not_found",
                        param="upload_id")
+    return found[0]
+
+
+@api.post("/jobs", summary="Start a training job on an uploaded file (queued behind the running one)")
+async def start_job(body: JobRequest, request: Request, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    ui = _ui(request)
+    _single_process(state)
     options = body.model_dump(exclude={"upload_id"}, exclude_none=True)
-    job = ui.jobs.submit(found[0], options)
+    job = ui.jobs.submit(_upload_path(ui, body.upload_id), options)
     return _job_view(ui, job)
 
 
-@api.get("/jobs", summary="The training jobs of this server process, newest first")
+@api.post("/jobs/{job_id}/resume", summary="Run a stopped training job again from its last checkpoint")
+async def resume_job(job_id: str, request: Request, state: ServerState = Depends(get_state)) -> dict[str, Any]:
+    ui, job = _ui(request), _job(request, job_id)
+    _single_process(state)
+    try:
+        ui.jobs.resume(job)
+    except ValueError as exc:
+        raise APIError(409, str(exc), "not_resumable", param="job_id") from None
+    return _job_view(ui, job)
+
+
+@api.get("/jobs", summary="The jobs of this runs folder (also those of an earlier server), newest first")
 async def list_jobs(request: Request) -> dict[str, Any]:
     ui = _ui(request)
     jobs = sorted(ui.jobs.jobs.values(), key=lambda j: j.created, reverse=True)

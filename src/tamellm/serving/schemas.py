@@ -197,6 +197,7 @@ class ExplainRequest(_Request):
     method: str | None = Field(None, description="attribution method; the library's default when left out")
     label: str | None = Field(None, description="the output to explain; the prediction when left out")
     labels: list[str] | None = Field(None, description="candidate labels for a zero-shot classifier")
+    all_labels: bool = Field(False, description="also the scores toward every other class / entity (per_label)")
 
 
 class ExplainResponse(BaseModel):

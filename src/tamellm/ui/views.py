@@ -12,6 +12,8 @@ from tamellm.run_folders import read_json
 
 PREVIEW_ROWS = 8
 MAX_PREVIEW_CHARS = 300  # per cell: the preview is a glance, not the data
+TRIAL_PARAMS = ("strategy", "learning_rate", "epochs", "batch_size", "lora_r")  # the trial table's columns
+NOT_METRICS = {"step", "epoch", "split", "examples", "learning_rate", "train_loss", "loss", "seconds"}
 
 
 def run_list(root: str | os.PathLike) -> list[dict]:
@@ -39,6 +41,52 @@ def read_history(path: Path) -> list[dict]:
     return read(path)
 
 
+def _primary_value(row: dict, metric: str | None) -> tuple[str | None, float | None]:
+    """The row's value of ``metric`` (else of its first metric that is not a loss or a counter)."""
+    if metric and isinstance(row.get(metric), int | float):
+        return metric, float(row[metric])
+    for key, value in row.items():
+        if key not in NOT_METRICS and isinstance(value, int | float) and not isinstance(value, bool):
+            return key, float(value)
+    return metric, None
+
+
+def trial_rows(folder: Path) -> list[dict]:
+    """The trial table of a tune folder, while it runs and after: one row per trials/NNN.
+
+    State and final value come from hpo.json once the tune has finished; before that a trial
+    with a result.json is complete and one without is running (or was stopped). ``best`` and
+    ``last`` are the trial's validation metric so far, read from its metrics.jsonl.
+    """
+    trials = folder / "trials"
+    if not trials.is_dir():
+        return []
+    hpo = read_json(folder / "hpo.json")
+    final = {}
+    metric = None
+    if isinstance(hpo, dict):
+        metric = hpo.get("metric")
+        final = {t.get("number"): t for t in hpo.get("trials") or [] if isinstance(t, dict)}
+    rows = []
+    for sub in sorted(p for p in trials.iterdir() if p.is_dir() and p.name.isdigit()):
+        number = int(sub.name)
+        params = read_json(sub / "params.json") or {}
+        history = read_history(sub / "metrics.jsonl")
+        values = [v for v in (_primary_value(r, metric) for r in history) if v[1] is not None]
+        name = values[-1][0] if values else metric
+        done = (sub / "result.json").is_file()
+        shown = [k for k in TRIAL_PARAMS if k != "lora_r" or "lora" in str(params.get("strategy", ""))]
+        row = {"number": number, "params": {k: params[k] for k in shown if params.get(k) is not None},
+               "metric": name, "last": values[-1][1] if values else None,
+               "best": max(v for _, v in values) if values else None, "evaluations": len(values),
+               "state": "complete" if done else "running"}
+        if number in final:
+            row["state"] = str(final[number].get("state", row["state"])).lower()
+            row["value"] = final[number].get("value")
+        rows.append(row)
+    return rows
+
+
 def run_detail(root: str | os.PathLike, name: str) -> dict[str, Any]:
     """A run's summary, metrics per split (confusion matrix included), params, learning curve rows, HPO trials."""
     from tamellm.run_folders import describe_run
@@ -58,8 +106,38 @@ def run_detail(root: str | os.PathLike, name: str) -> dict[str, Any]:
         "params": read_json(folder / "params.json") or result.get("params") or {},
         "history": history,
         "hpo": hpo.get("trials") if isinstance(hpo, dict) else None,
-        "data": read_json(folder / "data.json"),
+        "hpo_metric": hpo.get("metric") if isinstance(hpo, dict) else None,
+        "hpo_direction": hpo.get("direction") if isinstance(hpo, dict) else None,
+        "data": data_summary(read_json(folder / "data.json")),
+        "compression": compression_table(folder / "compressed"),
     }
+
+
+def data_summary(record: Any) -> dict | None:
+    """What the page shows of a run's data.json: files, rows per split, columns and why, notes, the report."""
+    if not isinstance(record, dict):
+        return None
+    files = [{"path": f.get("path"), "bytes": f.get("bytes")} for f in record.get("files") or [] if isinstance(f, dict)]
+    return {"files": files, "rows": record.get("rows") or {}, "columns": record.get("columns"),
+            "notes": [str(n) for n in record.get("notes") or []], "task": record.get("task"),
+            "validation_report": record.get("validation_report")}
+
+
+def run_data_file(folder: Path) -> Path | None:
+    """The first data file a run was trained on that still exists (data.json), for compressing its model."""
+    record = read_json(folder / "data.json")
+    for item in (record or {}).get("files") or [] if isinstance(record, dict) else []:
+        path = Path(str(item.get("path", ""))) if isinstance(item, dict) else None
+        if path is not None and path.is_file():
+            return path
+    return None
+
+
+def faithfulness(model: str, text: str, method: str, labels: list[str] | None) -> list[dict]:
+    """ERASER comprehensiveness / sufficiency of ``method`` on this one text, beside the random baseline."""
+    from tamellm.api import compare_explainers
+
+    return compare_explainers(model, [text], methods=[method], labels=labels)
 
 
 def _cell(value: Any) -> Any:
