@@ -18,13 +18,13 @@ PACKAGE = Path(tamellm.__file__).parent
 LAYERS: list[set[str]] = [
     {"errors"},
     {"paths", "results", "inputs", "batching", "registry", "progress", "metrics", "run_folders", "logs"},
-    {"data"},
+    {"data", "media"},  # media: the text in images (OCR), PDFs and audio (Whisper), with provenance
     {"models"},
     {"explanations"},  # attribution methods over a model's functions: below the task models that use them
     {"tasks"},  # TaskSpec, TaskModel classes, load, backends
     {"config"},  # validates task names against the task registry
     {"training", "evaluation"},
-    {"compression", "reports"},
+    {"compression", "reports", "robust"},  # robust: perturbation tests over tasks, explanations, evaluation
     {"tuning"},
     {"api"},  # the public API: every function a user calls
     {"apps"},  # ready applications, built on the public API

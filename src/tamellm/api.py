@@ -350,3 +350,112 @@ def train(data: str | os.PathLike | None = None, config: Any = None, run_dir: st
         run_dir = resume
     folder = Path(run_dir) if run_dir is not None else None
     return train_model(cfg, run_dir=folder, params=params, resume=bool(resume), budget_s=parse_budget(budget))
+
+
+# --- files as inputs: images and scanned pages (OCR), PDFs (text layer), audio (Whisper) ---------------------
+
+
+Files = str | os.PathLike | Iterable[str | os.PathLike]
+
+
+def _file_list(files: Files) -> list[Path]:
+    if isinstance(files, str | os.PathLike):
+        return [Path(files)]
+    paths = [Path(f) for f in files]
+    if not paths:
+        raise InputError("No file given", "pass the path of an image, PDF or audio file, or a list of them")
+    return paths
+
+
+def read_file(path: str | os.PathLike, speech_model: str | None = None, language: str | None = "en") -> Any:
+    """The text in an image (OCR), a PDF (text layer, OCR for scans) or an audio file (Whisper), with
+    provenance: a ``MediaText`` whose ``segments`` carry page, box ([x0, y0, x1, y1] pixels) or start/end seconds.
+
+    ``speech_model``: a Whisper model folder or catalog name (default ``whisper-tiny-en``).
+    """
+    from tamellm.media import media_kind, read_media
+
+    options: dict[str, Any] = {}
+    if media_kind(path) == "audio":
+        options = {"transcriber": _for_task("transcribe", speech_model).model, "language": language}
+    return read_media(path, **options)
+
+
+def read_files(files: Files, speech_model: str | None = None, language: str | None = "en") -> list[Any]:
+    """``read_file`` for each file; every read text must be non-empty (it is what a task will read)."""
+    read = []
+    for path in _file_list(files):
+        media = read_file(path, speech_model=speech_model, language=language)
+        if not media.text.strip():
+            raise InputError(f"{path}: no text was found in this {media.kind}",
+                             "pass a file with printed text or speech (an image classifier reads pixels: "
+                             "use it with classify_images)")
+        read.append(media)
+    return read
+
+
+def with_sources(media: list[Any], results: Any) -> list[Any]:
+    """Pair each read file with its task result: ``MediaResult`` (result fields + ``text`` + ``source``)."""
+    from tamellm.media import MediaResult
+
+    results = results if isinstance(results, list) else [results]
+    return [MediaResult(m, r) for m, r in zip(media, results, strict=True)]
+
+
+def classify_files(files: Files, labels: list[str] | dict[str, str] | str | None = None,
+                   model: str | os.PathLike | None = None, multi_label: bool = False, **read: Any) -> list[Any]:
+    """``classify`` on the text read from each file (image, PDF, audio): one ``MediaResult`` per file."""
+    media = read_files(files, **read)
+    return with_sources(media, classify([m.text for m in media], labels=labels, model=model,
+                                        multi_label=multi_label))
+
+
+def ner_files(files: Files, model: str | os.PathLike | None = None, **read: Any) -> list[Any]:
+    """``ner`` on the text read from each file; entity offsets index into the result's ``text``."""
+    media = read_files(files, **read)
+    return with_sources(media, ner([m.text for m in media], model=model))
+
+
+def embed_files(files: Files, model: str | None = None, normalize: bool = True, **read: Any) -> list[Any]:
+    """``embed`` the text read from each file: one ``MediaResult`` per file whose result holds ``embedding``."""
+    media = read_files(files, **read)
+    vectors = embed([m.text for m in media], model=model, normalize=normalize).vectors
+    return with_sources(media, [{"embedding": v.tolist()} for v in vectors])
+
+
+def summarize_files(files: Files, model: str | None = None, max_words: int = 40, **read: Any) -> list[Any]:
+    """``summarize`` the text read from each file: one ``MediaResult`` per file."""
+    media = read_files(files, **read)
+    return with_sources(media, summarize([m.text for m in media], model=model, max_words=max_words))
+
+
+def explain_files(files: Files, model: Any = None, method: str | None = None, **options: Any) -> list[Any]:
+    """``explain`` the prediction on the text read from each file; scores are per word of the read text, and
+    each result's ``source`` maps that text back to its boxes, pages or time spans."""
+    read = {k: options.pop(k) for k in ("speech_model", "language") if k in options}
+    media = read_files(files, **read)
+    return with_sources(media, [explain(m.text, model=model, method=method, **dict(options)) for m in media])
+
+
+# --- robustness: perturbation tests and an adversarial search -------------------------------------------------
+
+
+def robustness(model: Any, data: str | os.PathLike, output: str | os.PathLike | None = None,
+               text_column: str | None = None, label_column: str | None = None,
+               tests: list[str] | str | None = None, limit: int | None = 1000, seed: int = 0, attack: bool = True,
+               attack_limit: int = 100, **options: Any) -> Any:
+    """Test a classifier on the labelled ``data``: CheckList-style perturbations (typos, case, punctuation,
+    contractions, swapped names / places / numbers, synonyms, distractors; negation and intensifiers) and a
+    greedy synonym attack ranked by word attributions.
+
+    Returns a ``RobustnessResult`` (``to_dict()``: clean_accuracy, tests [{name, failure_rate, accuracy,
+    examples}], attack {success_rate, ...}); with ``output``, also writes robustness.json and .html there.
+    ``tests`` names the tests to run (``tamellm.robust.PERTURBATIONS``); ``options``: max_fraction, method, worst.
+    """
+    from tamellm.robust import run_robustness, write_report
+
+    result = run_robustness(model, data, text_column=text_column, label_column=label_column, tests=tests,
+                            limit=limit, seed=seed, attack=attack, attack_limit=attack_limit, **options)
+    if output is not None:
+        write_report(result, output)
+    return result

@@ -1,4 +1,4 @@
-"""``tamellm classify TEXT... --labels a,b,c``: zero-shot or with a fine-tuned model."""
+"""``tamellm classify TEXT... --labels a,b,c``: zero-shot or with a fine-tuned model; ``--input`` reads files."""
 
 from __future__ import annotations
 
@@ -10,31 +10,34 @@ from rich.table import Table
 from tamellm.cli.common import (
     COMMANDS,
     ColumnOption,
-    InputOption,
     JsonOption,
     ModelOption,
     TextsArgument,
     as_list,
-    collect_texts,
     console,
     print_json,
 )
+from tamellm.cli.media_input import InputFilesOption, SpeechModelOption, attach, collect_inputs
 
 
 def classify_command(
     texts: TextsArgument = None,
     labels: Annotated[str | None, typer.Option("--labels", "-l", help="Comma-separated candidate labels.")] = None,
     model: ModelOption = None,
-    input_file: InputOption = None,
+    input_file: InputFilesOption = None,
     column: ColumnOption = None,
     multi_label: Annotated[bool, typer.Option(help="Allow several labels per text.")] = False,
+    speech_model: SpeechModelOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Classify texts. Without --model: zero-shot over --labels. With a fine-tuned folder: its labels."""
+    """Classify texts, or the text read from images, PDFs and audio (--input).
+
+    Without --model: zero-shot over --labels. With a fine-tuned folder: its labels.
+    """
     from tamellm import api
 
-    items = collect_texts(texts, input_file, column)
-    results = as_list(api.classify(items, labels=labels, model=model, multi_label=multi_label))
+    items, media = collect_inputs(texts, input_file, column, speech_model)
+    results = attach(media, as_list(api.classify(items, labels=labels, model=model, multi_label=multi_label)))
     if json_output:
         print_json([r.to_dict() for r in results])
         return

@@ -9,34 +9,36 @@ import typer
 from tamellm.cli.common import (
     COMMANDS,
     ColumnOption,
-    InputOption,
     JsonOption,
     ModelOption,
     TextsArgument,
-    collect_texts,
     console,
     print_json,
 )
+from tamellm.cli.media_input import InputFilesOption, SpeechModelOption, attach, collect_inputs
 
 
 def embed_command(
     texts: TextsArgument = None,
     model: ModelOption = None,
-    input_file: InputOption = None,
+    input_file: InputFilesOption = None,
     column: ColumnOption = None,
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write vectors to a .npy file.")] = None,
+    speech_model: SpeechModelOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Embed texts as vectors (L2-normalised)."""
+    """Embed texts as vectors (L2-normalised), or the text of images, PDFs and audio (--input)."""
     from tamellm import api
 
-    result = api.embed(collect_texts(texts, input_file, column), model=model)
+    items, media = collect_inputs(texts, input_file, column, speech_model)
+    result = api.embed(items, model=model)
     if output:
         import numpy as np
 
         np.save(output, result.vectors)
     if json_output:
-        print_json([{"text": t, "embedding": v.tolist()} for t, v in zip(result.texts, result.vectors, strict=True)])
+        rows = [{"text": t, "embedding": v.tolist()} for t, v in zip(result.texts, result.vectors, strict=True)]
+        print_json([r.to_dict() if hasattr(r, "to_dict") else r for r in attach(media, rows)])
         return
     console.print(f"{len(result)} vector(s) of {result.dim} dimensions from {result.model}"
                   + (f", saved to {output}" if output else ""))

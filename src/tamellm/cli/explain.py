@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from tamellm.cli.common import COMMANDS, ColumnOption, JsonOption, console, print_json
+from tamellm.cli.media_input import InputFilesOption, SpeechModelOption
 from tamellm.errors import InputError
 
 
@@ -38,9 +39,12 @@ def explain_command(
     data: Annotated[Path | None, typer.Option("--data", help="Dataset for --compare / --global.")] = None,
     column: ColumnOption = None,
     limit: Annotated[int, typer.Option("--limit", help="Texts used from --data.")] = 200,
+    input_file: InputFilesOption = None,
+    speech_model: SpeechModelOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Explain a prediction: which words pushed the model toward its answer."""
+    """Explain a prediction: which words pushed the model toward its answer (--input: of the text read from
+    images, PDFs or audio, with where each word came from)."""
     from tamellm import api
 
     if compare or global_view:
@@ -68,8 +72,14 @@ def explain_command(
             console.print(f"[bold]{label_name}[/]: " + ", ".join(w["word"] for w in words[:10]))
         console.print(f"surrogate fidelity {result.surrogate_fidelity:.3f}")
         return
+    if input_file:
+        if text is not None:
+            raise InputError("Give a text either as an argument or with --input, not both")
+        _explain_files(model, input_file, method, label, labels, html, speech_model, json_output)
+        return
     if text is None:
-        raise InputError("No text given", "tamellm explain MODEL TEXT (or --compare/--global MODEL --data FILE)")
+        raise InputError("No text given", "tamellm explain MODEL TEXT (or --input FILE, or --compare/--global "
+                                          "MODEL --data FILE)")
     explanation = api.explain(text, model=model, method=method, label=label, labels=_labels(labels),
                               all_labels=html is not None)
     if html is not None:
@@ -84,6 +94,28 @@ def explain_command(
     console.print(render_terminal(explanation))
     if html is not None:
         console.print(f"[dim]HTML written to {html}[/]")
+
+
+def _explain_files(model: str, files: list[Path], method: str | None, label: str | None, labels: str | None,
+                   html: Path | None, speech_model: str | None, json_output: bool) -> None:
+    """One explanation per file: of the text read from it (OCR, PDF text, speech)."""
+    from tamellm import api
+    from tamellm.explanations.render_terminal import render_terminal
+
+    if html is not None and len(files) > 1:
+        raise InputError("--html writes one page: give one --input file with it")
+    results = api.explain_files(files, model=model, method=method, label=label, labels=_labels(labels),
+                                all_labels=html is not None, speech_model=speech_model)
+    if html is not None:
+        from tamellm.explanations.render_html import save_html
+
+        save_html(html, results[0].result)
+    if json_output:
+        print_json([r.to_dict() for r in results])
+        return
+    for r in results:
+        console.print(f"[bold]{r.media.path}[/] ({r.media.kind})", highlight=False)
+        console.print(render_terminal(r.result))
 
 
 @COMMANDS.register("explain")

@@ -8,28 +8,29 @@ from rich.text import Text
 from tamellm.cli.common import (
     COMMANDS,
     ColumnOption,
-    InputOption,
     JsonOption,
     ModelOption,
     TextsArgument,
     as_list,
-    collect_texts,
     console,
     print_json,
 )
+from tamellm.cli.media_input import InputFilesOption, SpeechModelOption, attach, collect_inputs
 
 
 def ner_command(
     texts: TextsArgument = None,
     model: ModelOption = None,
-    input_file: InputOption = None,
+    input_file: InputFilesOption = None,
     column: ColumnOption = None,
+    speech_model: SpeechModelOption = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Find people, organisations, places, dates... in texts."""
+    """Find people, organisations, places, dates... in texts, or in the text of images, PDFs and audio (--input)."""
     from tamellm import api
 
-    results = as_list(api.ner(collect_texts(texts, input_file, column), model=model))
+    items, media = collect_inputs(texts, input_file, column, speech_model)
+    results = attach(media, as_list(api.ner(items, model=model)))
     if json_output:
         print_json([r.to_dict() for r in results])
         return
