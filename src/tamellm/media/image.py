@@ -27,27 +27,28 @@ def open_image(path: Path, limits: MediaLimits = DEFAULT_LIMITS):  # -> PIL.Imag
     """The image at ``path`` decoded as RGB, after checking its format and size from the header."""
     from PIL import Image, UnidentifiedImageError
 
+    previous = Image.MAX_IMAGE_PIXELS
+    # Pillow's own bomb check would stop at open() with its message; our limit (checked from the
+    # header, before any decoding) decides instead, and names the limit and how to raise it.
+    Image.MAX_IMAGE_PIXELS = None
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limit decides
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             probe = Image.open(path)  # reads the header only
             fmt = probe.format or "?"
             if fmt not in IMAGE_FORMATS:
                 raise InputError(f"{path}: {fmt} images are not supported",
                                  f"use one of: {', '.join(sorted(IMAGE_FORMATS))}")
             check_pixels(*probe.size, f"Image {path}", limits)
-            previous = Image.MAX_IMAGE_PIXELS
-            Image.MAX_IMAGE_PIXELS = None  # the size was checked above against our own limit
-            try:
-                probe.load()
-            finally:
-                Image.MAX_IMAGE_PIXELS = previous
+            probe.load()
             return probe.convert("RGB")
     except InputError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise InputError(f"{path} is not a readable image ({type(exc).__name__}: {exc})",
                          "pass an intact PNG, JPEG or WebP file") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
 
 
 def ocr_image(image, limits: MediaLimits = DEFAULT_LIMITS, page: int | None = None) -> list:
