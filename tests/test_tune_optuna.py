@@ -100,6 +100,27 @@ def test_pruned_trials_are_recorded_as_pruned(tmp_path):
             report(step, worse)
         return worse
 
-    rows = run_optuna(SPACE, run, tmp_path, "maximize", trials=3)
+    rows = run_optuna(SearchSpace(strategies=["full"], fixed={"batch_size": 16}), run, tmp_path, "maximize", trials=3)
     assert rows[0]["state"] == "COMPLETE" and rows[0]["value"] == 0.9
     assert [r["state"] for r in rows[1:]] == ["PRUNED", "PRUNED"]
+
+
+def test_pruning_compares_a_trial_with_its_own_strategy_only(tmp_path):
+    """A strategy that starts low is not cut by another strategy's median; its own later trials are."""
+    space = SearchSpace(strategies=["head-only", "full"], fixed={"epochs": 1})
+    scores = {"head-only": [0.9, 0.9, 0.9], "full": [0.3, 0.1, 0.1]}
+    seen: dict[str, int] = {"head-only": 0, "full": 0}
+
+    def run(params, folder, report, budget_s):
+        strategy = params["strategy"]
+        value = scores[strategy][min(seen[strategy], 2)]
+        seen[strategy] += 1
+        for step in range(1, 4):
+            report(step, value)
+        return value
+
+    first = [{"strategy": "head-only", "learning_rate": 1e-3}, {"strategy": "full", "learning_rate": 1e-5},
+             {"strategy": "full", "learning_rate": 2e-5}]
+    rows = run_optuna(space, run, tmp_path, "maximize", trials=3, first=first)
+    assert [(r["params"]["strategy"], r["state"]) for r in rows] == [
+        ("head-only", "COMPLETE"), ("full", "COMPLETE"), ("full", "PRUNED")]

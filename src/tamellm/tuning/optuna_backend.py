@@ -1,8 +1,9 @@
-"""Trials on this machine with Optuna: seeded TPE, median pruning, a resumable SQLite study."""
+"""Trials on this machine with Optuna: seeded TPE, median pruning per strategy, a resumable SQLite study."""
 
 from __future__ import annotations
 
 import logging
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,35 @@ from tamellm.tuning.trial import RunTrial, trial_dir
 logger = logging.getLogger(__name__)
 STUDY_NAME = "tamellm"
 MIN_TRIAL_S = 5.0  # do not start a trial with less time than this left in the budget
+
+
+class StrategyMedianPruner:
+    """Median pruning among the finished trials of the same strategy.
+
+    Optuna's MedianPruner compares every trial at a step: a head that starts from a logistic
+    regression is ahead of any fine-tuning at the first evaluation, so no other strategy would
+    ever finish. Here each strategy has its own median, and its first trial always runs to the end.
+    Written by hand because Optuna has no grouped pruner; it is Optuna's BasePruner interface.
+    """
+
+    def prune(self, study: Any, trial: Any) -> bool:
+        """True when ``trial``'s best value so far is worse than its strategy's median at this step."""
+        import optuna
+
+        step = trial.last_step
+        if step is None:
+            return False
+        strategy = trial.params.get("strategy")
+        peers = [t.intermediate_values[step]
+                 for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+                 if t.params.get("strategy") == strategy and step in t.intermediate_values]
+        if not peers:
+            return False
+        values = list(trial.intermediate_values.values())
+        median = statistics.median(peers)
+        if study.direction == optuna.study.StudyDirection.MAXIMIZE:
+            return max(values) < median
+        return min(values) > median
 
 
 def storage_url(tune_dir: Path, storage: str | None = None) -> str:
@@ -61,7 +91,7 @@ def run_optuna(
     if exists and not resume:
         raise InputError(f"{tune_dir} already holds a study", "pass --resume to continue it, or another --output")
     sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(5, trials or 5))
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0)
+    pruner = StrategyMedianPruner()
     study = optuna.create_study(study_name=STUDY_NAME, storage=url, direction=direction, sampler=sampler,
                                 pruner=pruner, load_if_exists=True)
     _recover_crashed(study)
