@@ -70,12 +70,15 @@ def summarize(text: Texts, model: str | None = None, max_words: int = 40) -> Gen
 
 def embed(texts: Texts, model: str | None = None, normalize: bool = True) -> Embeddings:
     """Embed texts as vectors (L2-normalised by default), in length-sorted batches."""
-    return _for_task("embed", model).predict(texts, normalize=normalize)
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    return _for_task("embed", model, texts).predict(texts, normalize=normalize)
 
 
 def similarity(a: Texts, b: Texts, model: str | None = None) -> Any:
     """Cosine similarity of two texts (a float) or of two lists (a matrix)."""
-    return _for_task("embed", model).similarity(a, b)
+    a, b = (x if isinstance(x, str) else list(x) for x in (a, b))
+    both = [a] if isinstance(a, str) else list(a)
+    return _for_task("embed", model, both + ([b] if isinstance(b, str) else b)).similarity(a, b)
 
 
 def classify(
@@ -97,7 +100,8 @@ def classify(
         if loaded.task not in ("embed", "zero-shot-classification"):
             raise InputError(f"Model '{loaded.name}' is a {loaded.task} model, not a classifier",
                              "use a fine-tuned classifier folder or an encoder such as minilm-l6")
-    zero_shot = _for_task("zero-shot-classification", model)
+    texts = texts if isinstance(texts, str) else list(texts)
+    zero_shot = _for_task("zero-shot-classification", model, texts)
     return zero_shot.predict(texts, labels=labels, multi_label=multi_label)
 
 
@@ -163,7 +167,8 @@ def explain(
     """
     from tamellm.explanations import explain as run_explain
 
-    loaded = load_for_explanation(model, labels, task)
+    text = text if isinstance(text, str) else list(text)
+    loaded = load_for_explanation(model, labels, task, texts=text)
     if labels is not None:
         options["labels"] = labels
     if isinstance(text, str):
@@ -459,3 +464,33 @@ def robustness(model: Any, data: str | os.PathLike, output: str | os.PathLike | 
     if output is not None:
         write_report(result, output)
     return result
+
+
+# --- images: classify and explain with an image classifier (EfficientNet-Lite0 fine-tuned by tamellm) --------
+
+
+def classify_images(images: Any, model: str | os.PathLike) -> Any:
+    """Classify images (paths or PIL images) with an image classifier folder: a ``Classification`` per image
+    (its ``text`` is the image's name)."""
+    loaded = load(model)
+    if loaded.task != "image-classify":
+        raise InputError(f"Model '{loaded.name}' is a {loaded.task} model, not an image classifier",
+                         "train one with tamellm train --task image-classify --data IMAGES_FOLDER")
+    return loaded.predict(images)
+
+
+def explain_image(image: Any, model: str | os.PathLike, method: str | None = None, label: str | int | None = None,
+                  heatmap: str | os.PathLike | None = None, **options: Any) -> Any:
+    """Which pixels made an image classifier answer as it did: a ``PixelExplanation`` (method ``occlusion``,
+    default, or ``integrated-gradients``); ``heatmap`` also writes the image with the heat map over it (PNG)."""
+    loaded = load(model)
+    if loaded.task != "image-classify":
+        raise InputError(f"Model '{loaded.name}' is a {loaded.task} model, not an image classifier",
+                         "explain_image needs an image classifier folder")
+    explanation = loaded.explain(image, method=method, label=label, **options)
+    if heatmap is not None:
+        from tamellm.media.image import open_image
+
+        original = open_image(Path(image)) if isinstance(image, str | os.PathLike) else image
+        explanation.render(original, heatmap)
+    return explanation

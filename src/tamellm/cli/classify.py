@@ -17,7 +17,14 @@ from tamellm.cli.common import (
     console,
     print_json,
 )
-from tamellm.cli.media_input import InputFilesOption, SpeechModelOption, attach, collect_inputs
+from tamellm.cli.media_input import (
+    InputFilesOption,
+    SpeechModelOption,
+    attach,
+    collect_inputs,
+    image_model_inputs,
+    image_result,
+)
 
 
 def classify_command(
@@ -36,6 +43,15 @@ def classify_command(
     """
     from tamellm import api
 
+    images = image_model_inputs(model, input_file)
+    if images is not None:  # an image classifier reads the pixels themselves
+        classified = as_list(api.classify_images([str(p) for p in images], model=model))
+        if json_output:
+            print_json([image_result(r) for r in classified])
+            return
+        for path, r in zip(images, classified, strict=True):
+            console.print(f"{path}: [bold]{r.label}[/] {r.score:.2f}", highlight=False)
+        return
     items, media = collect_inputs(texts, input_file, column, speech_model)
     results = attach(media, as_list(api.classify(items, labels=labels, model=model, multi_label=multi_label)))
     if json_output:

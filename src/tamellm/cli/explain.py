@@ -41,6 +41,8 @@ def explain_command(
     limit: Annotated[int, typer.Option("--limit", help="Texts used from --data.")] = 200,
     input_file: InputFilesOption = None,
     speech_model: SpeechModelOption = None,
+    heatmap: Annotated[Path | None, typer.Option("--heatmap", help="Image classifier: write the image with the "
+                                                                   "heat map over it (PNG).")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Explain a prediction: which words pushed the model toward its answer (--input: of the text read from
@@ -75,7 +77,13 @@ def explain_command(
     if input_file:
         if text is not None:
             raise InputError("Give a text either as an argument or with --input, not both")
-        _explain_files(model, input_file, method, label, labels, html, speech_model, json_output)
+        from tamellm.cli.media_input import image_model_inputs
+
+        images = image_model_inputs(model, input_file)
+        if images is not None:
+            _explain_images(model, images, method, label, heatmap, json_output)
+        else:
+            _explain_files(model, input_file, method, label, labels, html, speech_model, json_output)
         return
     if text is None:
         raise InputError("No text given", "tamellm explain MODEL TEXT (or --input FILE, or --compare/--global "
@@ -94,6 +102,25 @@ def explain_command(
     console.print(render_terminal(explanation))
     if html is not None:
         console.print(f"[dim]HTML written to {html}[/]")
+
+
+def _explain_images(model: str, images: list[Path], method: str | None, label: str | None, heatmap: Path | None,
+                    json_output: bool) -> None:
+    """Pixel attributions of an image classifier, one per image; --heatmap renders the (single) image's."""
+    from tamellm import api
+
+    if heatmap is not None and len(images) > 1:
+        raise InputError("--heatmap writes one picture: give one --input image with it")
+    results = [api.explain_image(str(p), model=model, method=method, label=label, heatmap=heatmap) for p in images]
+    if json_output:
+        print_json([r.to_dict() for r in results])
+        return
+    for r in results:
+        console.print(f"[bold]{r.image}[/]: {r.label} ({r.method}); strongest regions:", highlight=False)
+        for region in r.regions(3):
+            console.print(f"  box {region['box']}  score {region['score']:+.2f}", highlight=False)
+    if heatmap is not None:
+        console.print(f"[dim]heat map written to {heatmap}[/]")
 
 
 def _explain_files(model: str, files: list[Path], method: str | None, label: str | None, labels: str | None,

@@ -57,3 +57,21 @@ def attach(media: list[Any | None], results: list[Any]) -> list[Any]:
     from tamellm.media import MediaResult
 
     return [r if m is None else MediaResult(m, r) for m, r in zip(media, results, strict=True)]
+
+
+def image_model_inputs(model: str | None, files: list[Path] | None) -> list[Path] | None:
+    """The image files, when every --input is an image and ``model`` is an image classifier (it reads the
+    pixels, not a text); None otherwise."""
+    from tamellm.media import media_kind
+
+    if not model or not files or any(media_kind(f) != "image" for f in files):
+        return None
+    from tamellm import api
+
+    return list(files) if api.load(model).task == "image-classify" else None
+
+
+def image_result(result: Any) -> dict:
+    """An image classifier's result as JSON: the result's fields, ``text`` empty (nothing was read), ``source``."""
+    row = result.to_dict()
+    return {**row, "text": "", "source": {"file": row.pop("text"), "kind": "image", "read": "pixels"}}

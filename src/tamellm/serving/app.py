@@ -17,7 +17,7 @@ from fastapi_offline import FastAPIOffline
 
 from tamellm.apps.monitor import http as monitor_http
 from tamellm.config import ServeConfig, config_from_dict
-from tamellm.serving import errors, logging_json, routes_openai, routes_ops, routes_tasks, routes_ui
+from tamellm.serving import errors, logging_json, routes_images, routes_openai, routes_ops, routes_tasks, routes_ui
 from tamellm.serving.auth import KeyStore
 from tamellm.serving.deps import authorize
 from tamellm.serving.limits import BodySizeLimit
@@ -94,6 +94,7 @@ def build_app(models: list[str], settings: dict[str, Any] | ServeConfig | None =
         app.include_router(routes_tasks.audio_router)
     app.include_router(routes_tasks.router)
     app.include_router(routes_ops.router)
+    routes_images.install(app)  # POST /v1/images/classify
     if config.faq:
         from tamellm.serving import routes_faq
 

@@ -8,9 +8,11 @@ model for a task.
 from tamellm.tasks import (  # noqa: F401 - each module registers its TaskSpec (or backend)
     embed,
     generate,
+    image_classification,
     llama_cpp,
     ner,
     onnx_twin,
+    ort_genai,
     text_classification,
     transcribe,
     zero_shot,

@@ -26,6 +26,7 @@ from tamellm.errors import ConfigError
 from tamellm.logs import run_log
 from tamellm.tasks import task_spec
 from tamellm.training import distributed
+from tamellm.training.augment import augment_splits
 from tamellm.training.callbacks import close_trackers, fan_out, open_trackers, tracking_enabled
 from tamellm.training.data import load_task_data
 from tamellm.training.loop import evaluate, train_loop
@@ -154,6 +155,9 @@ def train_model(config: TamellmConfig, splits: Any = None, run_dir: Path | None 
     """
     from tamellm.models.loaders import quiet_transformers
 
+    own_run = getattr(ADAPTERS[task_spec(config.task).adapter], "train_run", None)
+    if own_run is not None:  # inputs without a tokenizer (images) prepare their run around the same loop
+        return own_run(config, splits, run_dir, params, report, resume, budget_s, resources)
     started = time.monotonic()
     quiet_transformers()
     dist = distributed.setup()
@@ -169,6 +173,7 @@ def train_model(config: TamellmConfig, splits: Any = None, run_dir: Path | None 
 def _train(config: TamellmConfig, splits: Any, run_dir: Path, params: TrainParams, report: Any, resume: bool,
            budget_s: float | None, resources: TrainResources, dist: Any, started: float) -> TrainResult:
     data, files = load_task_data(config, splits)
+    data = augment_splits(data, params, config.task)  # nothing unless params.augment names a method
     ready = _prepare(config, params, data, resources)
     adapter, tokenizer, strategy, model, params, features = (ready.adapter, ready.tokenizer, ready.strategy,
                                                              ready.model, ready.params, ready.features)
