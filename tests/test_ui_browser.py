@@ -30,6 +30,8 @@ MALICIOUS = "<img src=x onerror=alert(1)>"
 GOOD = ["great phone", "I love this restaurant", "the food is wonderful", "a wonderful film"]
 BAD = ["awful soup", "the service was terrible", "boring and far too long", "a terrible phone"]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+MONITOR_WATCH = {"ACME": ["Acme Corp"], "GLOBEX": ["Globex"]}
+SECTIONS = ("playground", "train", "runs", "models", "apps")
 
 if not (shutil.which(CHROMIUM) or Path(CHROMIUM).is_file()):
     pytest.skip(f"BROWSER TESTS SKIPPED: no Chromium at {CHROMIUM} (`make test` installs it with apt-get; "
@@ -86,9 +88,27 @@ def long_the_gpt2_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
     return folder
 
 
+def _apps(folder: Path, encoder: Path, classifier: Path) -> list[str]:
+    """A FAQ (indexed with the tiny encoder) and a sentiment monitor (the tiny classifier): their serve flags."""
+    import yaml
+
+    from tamellm.apps.faq import build_faq
+
+    faq = folder / "faq.csv"
+    faq.write_text("question,answer\nHow do I reset my password?,Use the Forgot password link on the login page.\n"
+                   "Where is my card?,Cards arrive within five working days.\n"
+                   "How do I close my account?,Write to support and we close it within a day.\n", encoding="utf-8")
+    build_faq(faq, folder / "bank", str(encoder))
+    (folder / "watch.yaml").write_text(yaml.safe_dump(MONITOR_WATCH))
+    config = {"fin": {"model": str(classifier), "watchlist": str(folder / "watch.yaml"),
+                      "state": str(folder / "monitor.db"), "window": "1h"}}
+    (folder / "monitors.yaml").write_text(yaml.safe_dump(config))
+    return ["--faq", f"bank={folder / 'bank'}", "--monitors", str(folder / "monitors.yaml")]
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, long_the_gpt2_dir):
-    """`tamellm serve` in a subprocess on a free loopback port, with an API key and a runs folder.
+    """`tamellm serve` in a subprocess on a free loopback port, with an API key, a runs folder and two apps.
 
     The run in the runs folder is trained while the server loads its models. The server's log
     goes to a file: an unread pipe fills up after a few hundred requests and then blocks the
@@ -98,10 +118,11 @@ def server(tmp_path_factory, tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, l
     port = _free_port()
     env = {**os.environ, "TAMELLM_API_KEYS": KEY, "TAMELLM_RUNS_DIR": str(runs_dir), "TAMELLM_TRACKING": "0"}
     models = [str(p) for p in (tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, long_the_gpt2_dir)]
+    apps = _apps(tmp_path_factory.mktemp("ui-apps"), tiny_bert_dir, tiny_classifier_dir)
     log_path = runs_dir.parent / "server.log"
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen([sys.executable, "-m", "tamellm.cli.main", "serve", *models, "--port", str(port),
-                                    "--backend", "transformers"], stdout=log, stderr=log, env=env)
+                                    "--backend", "transformers", *apps], stdout=log, stderr=log, env=env)
     url = f"http://127.0.0.1:{port}"
     _train_cli_run(runs_dir, tiny_bert_dir)
     deadline = time.monotonic() + 120
@@ -277,6 +298,13 @@ def test_why_shows_a_score_per_word(page, server):
     # Scores are also text (not colour alone) and each word has an accessible name with its score.
     assert words.first.locator(".s").inner_text().strip() != ""
     assert "the:" in words.first.get_attribute("aria-label")
+    # Faithfulness of the method on this text, beside the random baseline.
+    page.get_by_test_id("explain-faithfulness").click()
+    rows = page.get_by_test_id("faithfulness-table").locator("tbody tr")
+    sync_api.expect(rows).to_have_count(2)
+    assert {r.get_attribute("data-method") for r in rows.all()} == {"occlusion", "random"}
+    assert all(r.locator("td").first.inner_text() != "–" for r in rows.all())
+    assert "tamellm.compare_explainers(" in page.locator("#classify-hint").text_content()
 
 
 def test_malicious_text_is_shown_as_text(page, server):
@@ -334,6 +362,12 @@ def test_ner_highlights_spans(page):
     words = page.locator("#ner-explanation [data-testid=explanation-word]")
     sync_api.expect(words).to_have_count(4)
     assert all(w.get_attribute("data-score") is not None for w in words.all())
+    entities = page.get_by_test_id("ner-entity").count()
+    tabs = page.locator("#ner-explanation [data-testid=explanation-tab]")
+    assert tabs.count() == (entities if entities > 1 else 0)  # one tab per entity found
+    if entities > 1:
+        tabs.nth(1).click()
+        sync_api.expect(page.locator("#ner-explanation h3")).to_contain_text(tabs.nth(1).inner_text())
 
 
 def test_similarity_ranks_every_line(page):
@@ -352,6 +386,17 @@ def test_runs_page_shows_a_run_started_outside_the_page(page):
     page.get_by_test_id("confusion-matrix").wait_for()
     page.get_by_test_id("run-try-submit").click()
     sync_api.expect(page.get_by_test_id("run-try-result")).to_contain_text("Prediction:")
+    data = page.get_by_test_id("run-data")
+    assert "train" in data.inner_text() and "review" in data.inner_text()  # rows per split, the text column
+    # The run's model joins the playground's lists and classifies there.
+    page.get_by_test_id("run-load").click()
+    sync_api.expect(page.get_by_test_id("run-load-result")).to_contain_text("Loaded as")
+    page.get_by_test_id("nav-playground").click()
+    page.get_by_test_id("classify-model").select_option("cli-run")
+    page.get_by_test_id("classify-text").fill("a wonderful film")
+    page.get_by_test_id("classify-submit").click()
+    sync_api.expect(page.locator("#classify-result .model-name")).to_have_text("cli-run")
+    assert page.get_by_test_id("classify-result-label").inner_text() in {"good", "bad"}
 
 
 def test_runs_compare_side_by_side(page):
@@ -365,10 +410,26 @@ def test_runs_compare_side_by_side(page):
     assert comparison.locator("thead th").count() == 3 and comparison.locator("svg").count() >= 1
 
 
+def test_compress_a_run_as_a_job(page):
+    page.get_by_test_id("nav-runs").click()
+    page.locator("[data-testid=runs-row][data-run=cli-run-copy]").get_by_role("button").click()
+    page.get_by_test_id("compress-methods").fill("dynamic-int8")
+    page.get_by_test_id("run-compress").click()
+    sync_api.expect(page.get_by_test_id("compress-status")).to_contain_text("Compress job")
+    table = page.get_by_test_id("run-compression")
+    sync_api.expect(table).to_contain_text("dynamic-int8", timeout=150_000)  # the job ended; the detail reloaded
+    assert table.locator("tbody tr").count() == 2  # the original and the candidate
+    hint = page.locator("#run-detail [data-testid=code-hint]").text_content()
+    assert "tamellm.compress(" in hint and "tamellm compress" in hint and "--methods dynamic-int8" in hint
+
+
 def test_models_page_lists_loaded_models_and_the_catalog(page, server):
     page.get_by_test_id("nav-models").click()
-    sync_api.expect(page.get_by_test_id("models-loaded-row")).to_have_count(4)
-    assert page.get_by_test_id("models-catalog-row").filter(has_text="minilm-l6").count() == 1
+    # The four served models, and the run loaded from the Runs page.
+    sync_api.expect(page.get_by_test_id("models-loaded-row")).to_have_count(5)
+    assert page.get_by_test_id("models-loaded-row").filter(has_text="cli-run").count() == 1
+    name_cell = page.get_by_role("cell", name="minilm-l6", exact=True)
+    assert page.get_by_test_id("models-catalog-row").filter(has=name_cell).count() == 1
 
 
 def test_api_key_flow(browser, server):
@@ -401,22 +462,57 @@ def test_train_from_upload_to_a_usable_model(page, server, tmp_path, tiny_bert_d
     assert "stars" in columns.inner_text()
     page.get_by_test_id("train-model").fill(str(tiny_bert_dir))
     page.get_by_test_id("train-budget").fill("")
-    page.get_by_test_id("train-strategy").select_option("head-only")
+    page.get_by_test_id("train-strategy").select_option("")  # AutoTune
     page.get_by_test_id("train-epochs").fill("1")
+    page.get_by_test_id("train-trials-count").fill("2")
     page.get_by_test_id("train-start").click()
     status = page.get_by_test_id("train-status")
     sync_api.expect(status).to_contain_text("Job ")
     hint = page.locator("#train-hint").text_content()
     page.reload()  # the job lives on the server: the page finds it again and follows it
     page.locator("body[data-ready=true]").wait_for(state="attached")
-    sync_api.expect(status).to_have_attribute("data-status", "done", timeout=150_000)
+    # The status the job had when the first trial row appeared: the table is pushed while it runs.
+    page.evaluate("""() => {
+        const seen = () => {
+            if (window.trialSeenWhile || !document.querySelector('[data-testid=trial-row]')) return;
+            window.trialSeenWhile = document.querySelector('[data-testid=train-status]').dataset.status;
+        };
+        new MutationObserver(seen).observe(document.getElementById('train-trials'), {subtree: true, childList: true});
+        seen();
+    }""")
+    sync_api.expect(status).to_have_attribute("data-status", "done", timeout=200_000)
+    assert page.evaluate("window.trialSeenWhile") == "running"
+    rows = page.get_by_test_id("trial-row")
+    sync_api.expect(rows).to_have_count(2)
+    assert [r.get_attribute("data-state") for r in rows.all()] == ["complete", "complete"]
     result = page.get_by_test_id("train-result")
     assert "model" in page.get_by_test_id("train-model-dir").inner_text()
-    assert "tamellm train --data" in hint and "--strategy head-only" in hint
+    assert "tamellm train --data" in hint and "--trials 2" in hint and "tamellm.tune(" in hint
     result.get_by_test_id("train-open-run").click()
+    page.get_by_test_id("hpo-chart").locator("svg").wait_for()
     page.get_by_test_id("run-try-submit").click()
     sync_api.expect(page.get_by_test_id("run-try-result")).to_contain_text("Prediction:")
     assert page.get_by_test_id("run-try-result").locator("strong").inner_text() in {"good", "bad"}
+
+
+def test_apps_faq_and_monitor(page, server):
+    page.get_by_test_id("nav-apps").click()
+    page.get_by_test_id("faq-question").fill("How do I reset my password?")
+    page.get_by_test_id("faq-ask").click()
+    reply = page.get_by_test_id("faq-reply")
+    reply.wait_for()
+    answers = page.get_by_test_id("faq-answer")
+    assert answers.count() >= 1 and "[" in answers.first.inner_text()
+    assert "faq ask" in page.locator("#faq-hint").text_content()
+    events = [{"id": str(i), "timestamp": f"2026-01-05T09:{i:02d}:00Z", "text": f"Acme Corp {t}"}
+              for i, t in enumerate(["is great", "is awful", "shares rise", "<b>bold</b> move"])]
+    posted = httpx.post(f"{server['url']}/v1/monitor/fin/events", json={"events": events},
+                        headers={"Authorization": f"Bearer {KEY}"}, timeout=60)
+    assert posted.status_code == 200, posted.text
+    page.get_by_test_id("monitor-refresh").click()
+    sync_api.expect(page.get_by_test_id("monitor-entities")).to_contain_text("ACME")
+    recommend = httpx.get(f"{server['url']}/v1/recommend", headers={"Authorization": f"Bearer {KEY}"})
+    assert page.locator("#card-recommend").is_hidden() == (recommend.status_code == 404)
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -426,7 +522,7 @@ def test_every_section_fits_the_width(browser, server, tmp_path_factory, width):
     try:
         page.goto(server["url"] + "/")
         page.locator("body[data-ready=true]").wait_for(state="attached")
-        for section in ("playground", "train", "runs", "models"):
+        for section in SECTIONS:
             page.get_by_test_id(f"nav-{section}").click()
             page.locator(f"#section-{section}").wait_for()
             page.wait_for_timeout(150)
@@ -461,7 +557,7 @@ def test_no_accessibility_violation(browser, server, width):
         page.get_by_test_id("explanation-word").first.wait_for()
         page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
         found = {}
-        for section in ("playground", "train", "runs", "models"):
+        for section in SECTIONS:
             page.get_by_test_id(f"nav-{section}").click()
             page.locator(f"#section-{section}").wait_for()
             found[section] = page.evaluate(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -192,7 +193,7 @@ def test_tamellm_serve_in_a_process_serves_the_page(tiny_bert_dir, tmp_path):
     env = {**os.environ, "TAMELLM_API_KEYS": "", "TAMELLM_RUNS_DIR": str(tmp_path)}
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "tamellm.cli.main", "serve", str(tiny_bert_dir), "--port",
-                                str(port)], stdout=log, stderr=log, env=env)
+                                str(port), "--max-upload-mb", "0.01"], stdout=log, stderr=log, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -207,7 +208,119 @@ def test_tamellm_serve_in_a_process_serves_the_page(tiny_bert_dir, tmp_path):
         assert page.status_code == 200 and 'data-testid="classify-submit"' in page.text
         assert httpx.get(url + "/ui/static/app.css").status_code == 200
         assert httpx.get(url + "/ui/api/runs").json() == {"runs_dir": str(tmp_path.resolve()), "data": []}
+        assert httpx.get(url + "/ui/api/info").json()["max_upload_bytes"] == 10485  # --max-upload-mb 0.01
+        big = httpx.post(url + "/ui/api/uploads", content=b"text,label\n" + b"a,b\n" * 4000,
+                         headers={"X-Filename": "big.csv"})
+        assert big.status_code == 413 and "the limit is 10485" in big.json()["error"]["message"]
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
         log.close()
+
+
+def _fake_command(monkeypatch, seconds: float) -> None:
+    """Jobs run a Python child that prints its extra arguments as JSON (the real CLI is slow to start);
+    it sleeps ``seconds`` unless resumed."""
+    from tamellm.serving import jobs
+
+    script = (f"import json, sys, time; time.sleep(0 if '--resume' in sys.argv else {seconds}); "
+              "print(json.dumps({'argv': sys.argv[1:]}))")
+    monkeypatch.setattr(jobs, "train_command", lambda data, run_dir, options: [sys.executable, "-c", script])
+
+
+def _wait(job, states: set[str], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while job.status not in states and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.status in states, job.status
+
+
+def test_jobs_survive_a_server_restart_and_resume(tmp_path, monkeypatch):
+    from tamellm.serving import jobs
+
+    _fake_command(monkeypatch, 30)
+    root = tmp_path / "runs"
+    first = jobs.JobQueue(root)
+    job = first.submit(tmp_path / "a.csv", {"model": "m"})
+    waiting = first.submit(tmp_path / "a.csv", {"model": "n"})
+    _wait(job, {jobs.RUNNING})
+    first.stop_all()  # what the server does when it stops
+    assert (job.status, waiting.status, job.process.returncode != 0) == (jobs.INTERRUPTED, jobs.INTERRUPTED, True)
+    saved = json.loads((root / jobs.STATE_FILE).read_text())
+    assert [j["status"] for j in saved["jobs"]] == [jobs.INTERRUPTED, jobs.INTERRUPTED]
+
+    second = jobs.JobQueue(root)  # a new server on the same runs folder
+    again = second.jobs[job.id]
+    assert again.to_dict()["resumable"] and again.options == {"model": "m"} and again.run_dir == job.run_dir
+    second.resume(again)
+    _wait(again, {jobs.DONE, jobs.FAILED}, 60)
+    assert again.status == jobs.DONE and again.result == {"argv": ["--resume"]} and again.resumes == 1
+    with pytest.raises(ValueError, match="only a failed, cancelled or interrupted"):
+        second.resume(again)  # a finished job is not resumed
+    second.cancel(second.jobs[waiting.id])
+
+    # A server killed outright leaves "running" in the file: the next one reads it as interrupted.
+    data = json.loads((root / jobs.STATE_FILE).read_text())
+    data["jobs"][0]["status"] = jobs.RUNNING
+    (root / jobs.STATE_FILE).write_text(json.dumps(data))
+    assert jobs.JobQueue(root).jobs[data["jobs"][0]["id"]].status == jobs.INTERRUPTED
+
+
+def test_trial_table_of_a_tune_while_it_runs(tmp_path):
+    from tamellm.ui.views import trial_rows
+
+    tune = tmp_path / "tune"
+    for number, values, finished in (("000", [0.5, 0.75, 0.7], True), ("001", [0.6], False)):
+        folder = tune / "trials" / number
+        folder.mkdir(parents=True)
+        (folder / "params.json").write_text(json.dumps({"strategy": "lora", "learning_rate": 1e-4, "lora_r": 8,
+                                                        "epochs": 2}))
+        (folder / "metrics.jsonl").write_text("".join(
+            json.dumps({"step": i, "split": "validation", "loss": 1.0, "accuracy": v}) + "\n"
+            for i, v in enumerate(values)))
+        if finished:
+            (folder / "result.json").write_text("{}")
+    rows = trial_rows(tune)
+    assert [(r["number"], r["state"], r["best"], r["last"], r["evaluations"]) for r in rows] == [
+        (0, "complete", 0.75, 0.7, 3), (1, "running", 0.6, 0.6, 1)]
+    assert rows[0]["metric"] == "accuracy" and rows[0]["params"]["lora_r"] == 8
+    (tune / "hpo.json").write_text(json.dumps({"metric": "accuracy", "trials": [
+        {"number": 0, "state": "COMPLETE", "value": 0.75}, {"number": 1, "state": "PRUNED", "value": None}]}))
+    assert [r["state"] for r in trial_rows(tune)] == ["complete", "pruned"]
+
+
+def test_info_names_the_apps_and_jobs_need_one_worker(client):
+    info = client.get("/ui/api/info", headers=AUTH).json()
+    assert info["apps"] == {"faq": [], "monitor": [], "recommend": False} and info["workers"] == 1
+    settings = client.app.state.tamellm.settings
+    settings.workers = 2
+    try:
+        answer = client.post("/ui/api/jobs", json={"upload_id": "0123456789ab-data"}, headers=AUTH)
+    finally:
+        settings.workers = 1
+    assert answer.status_code == 409 and "--workers 1" in answer.json()["error"]["message"]
+
+
+def test_explain_all_labels_and_faithfulness(client):
+    body = {"input": "the team won the cup", "labels": ["sports", "weather"], "method": "occlusion"}
+    explanation = client.post("/v1/explain", json={**body, "all_labels": True}, headers=AUTH).json()["explanation"]
+    assert set(explanation["per_label"]) == {"sports", "weather"}
+    assert [w["word"] for w in explanation["per_label"]["weather"]] == ["the", "team", "won", "the", "cup"]
+    model = client.get("/ui/api/info", headers=AUTH).json()["models"][0]["name"]
+    answer = client.post("/ui/api/faithfulness", json={**body, "model": model}, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    rows = {r["method"]: r for r in answer.json()["data"]}
+    assert set(rows) == {"occlusion", "random"} and all(r["texts"] == 1 for r in rows.values())
+    assert all(isinstance(r["comprehensiveness"], float) for r in rows.values())
+
+
+def test_run_without_a_model_cannot_be_loaded_or_compressed(client, runs_root, tmp_path):
+    name = "20260101-120000-classify-full"
+    broken = client.post(f"/ui/api/runs/{name}/load", headers=AUTH)
+    assert broken.status_code == 400  # its model folder holds no weights: the loader's message
+    (runs_root / "half-run").mkdir()
+    (runs_root / "half-run" / "result.json").write_text("{}")
+    for action in ("load", "compress"):
+        answer = client.post(f"/ui/api/runs/half-run/{action}", json={}, headers=AUTH)
+        assert answer.status_code == 409 and "no model folder" in answer.json()["error"]["message"]
+    shutil.rmtree(runs_root / "half-run")

@@ -34,10 +34,10 @@ async function failure(response) {
   return error;
 }
 
-/** GET/POST/DELETE JSON; `body` is sent as JSON unless it is a Blob (sent raw). */
+/** GET/POST/DELETE JSON; `body` is sent as JSON unless it is a Blob (sent raw) or FormData (multipart). */
 export async function call(path, { method = "GET", body, signal, extraHeaders } = {}) {
   const init = { method, signal, headers: headers(extraHeaders) };
-  if (body instanceof Blob) init.body = body;
+  if (body instanceof Blob || body instanceof FormData) init.body = body;
   else if (body !== undefined) { init.body = JSON.stringify(body); init.headers["Content-Type"] = "application/json"; }
   const response = await fetch(path, init);
   if (!response.ok) throw await failure(response);

@@ -1,13 +1,14 @@
 // The page's entry point: navigation, the API key, and the start of every section.
 import { call, getKey, onError, setKey } from "./api.js";
 import { $ } from "./dom.js";
+import * as apps from "./apps.js";
 import * as chat from "./chat.js";
 import * as models from "./models.js";
 import * as playground from "./playground.js";
 import * as runs from "./runs.js";
 import * as train from "./train.js";
 
-const SECTIONS = ["playground", "train", "runs", "models"];
+const SECTIONS = ["playground", "train", "runs", "models", "apps"];
 const shown = { runs: runs.show, models: models.show, train: train.show };
 let info = null;
 
@@ -44,9 +45,17 @@ async function start() {
   playground.init(info);
   chat.init(info);
   train.init(info);
+  await apps.init(info);
   route();
   document.body.dataset.ready = "true"; // every control is wired: tests and scripts can start
 }
+
+// A run's model was loaded into the server's pool (Runs page): every model list takes it.
+document.addEventListener("tamellm:models", (event) => {
+  if (info) info.models = event.detail;
+  playground.setModels(event.detail);
+  chat.setModels(event.detail);
+});
 
 onError((error) => {
   if (error.status === 401) banner(`${error.message}: enter a valid API key above.`);

@@ -7,11 +7,16 @@ let history = [];
 let controller = null;
 let models = [];
 
-export function init(info) {
-  models = info.models;
-  setOptions($("#chat-model"), info.models.filter((m) => m.tasks.includes("generate"))
+/** Fill the model list from the served models (again when a run's model is loaded). */
+export function setModels(list) {
+  models = list;
+  setOptions($("#chat-model"), list.filter((m) => m.tasks.includes("generate"))
     .map((m) => ({ value: m.name, label: m.name })), "no chat model loaded");
-  $("#chat-send").disabled = !$("#chat-model").value;
+  if (!controller) $("#chat-send").disabled = !$("#chat-model").value;
+}
+
+export function init(info) {
+  setModels(info.models);
   $("#chat-send").addEventListener("click", send);
   $("#chat-stop").addEventListener("click", () => controller && controller.abort());
   $("#chat-clear").addEventListener("click", () => { history = []; $("#chat-log").replaceChildren(); });

@@ -38,25 +38,31 @@ function words(list, signed) {
 }
 
 /**
- * Render an explanation dict (as /v1/explain answers it) into `node`. With `labels` and
- * `fetchFor(label)` (an async call returning the explanation toward that label), a tab per
- * label switches which class the scores push toward.
+ * Render an explanation dict (as /v1/explain answers it) into `node`, with a tab per class or
+ * entity. The tabs come from the explanation's `per_label` (asked for with all_labels) or, when
+ * it holds one output only, from `labels` with `fetchFor(label)` fetching the others on demand.
+ * `kind` names the outputs ("label" or "entity"). Returns {current: () => the shown explanation}.
  */
-export function renderExplanation(node, explanation, labels = [], fetchFor = null) {
-  const body = el("div", { class: "explanation-body" });
+export function renderExplanation(node, explanation, { labels = [], fetchFor = null, kind = "label" } = {}) {
+  const body = el("div", { class: "explanation-body", role: "tabpanel", "aria-label": "Word scores" });
   const title = el("h3");
   const meta = el("p", { class: "muted" });
+  const perLabel = explanation.per_label || {};
+  const cache = new Map(Object.entries(perLabel).map(([label, words]) => [label, { ...explanation, label, words }]));
+  cache.set(explanation.label, explanation);
+  const names = cache.size > 1 ? [...cache.keys()] : labels;
+  let current = explanation;
   const show = (e) => {
+    current = e;
     title.textContent = `Why “${e.label}”?`;
     meta.textContent = `Method: ${e.method}; ${num(e.seconds, 2)} s. Scores are written under each word ` +
-      "(positive pushes toward the label).";
+      `(positive pushes toward the ${kind}).`;
     fill(body, words(e.words, e.signed !== false));
   };
   let tabs = null;
-  if (labels.length > 1 && fetchFor) {
-    const cache = new Map([[explanation.label, explanation]]);
-    tabs = el("div", { class: "tabs", role: "tablist", "aria-label": "Explain toward which label" });
-    for (const label of labels) {
+  if (names.length > 1 && (cache.size > 1 || fetchFor)) {
+    tabs = el("div", { class: "tabs", role: "tablist", "aria-label": `Explain toward which ${kind}` });
+    for (const label of names) {
       const tab = el("button", { type: "button", role: "tab", text: label,
         "aria-selected": String(label === explanation.label), "data-testid": "explanation-tab" });
       tab.addEventListener("click", async () => {
@@ -73,4 +79,20 @@ export function renderExplanation(node, explanation, labels = [], fetchFor = nul
   }
   fill(node, title, meta, tabs, legend(explanation.signed !== false), body);
   show(explanation);
+  return { current: () => current };
+}
+
+/** The faithfulness rows (/ui/api/faithfulness) as a table: the method against the random baseline. */
+export function faithfulnessTable(rows) {
+  const cell = (v) => el("td", { class: "num", text: num(v, 3) });
+  return el("div", { "data-testid": "faithfulness" },
+    el("h4", { text: "Faithfulness on this text (ERASER)" }),
+    el("p", { class: "muted", text: "Comprehensiveness: how much the probability drops when the top-ranked words are " +
+      "removed (higher is better). Sufficiency: how much it drops when only they are kept (lower is better). " +
+      "Averaged over removing 1, 5, 10, 20 and 50 % of the words; random scores are the floor." }),
+    el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Faithfulness" },
+      el("table", { class: "table", "data-testid": "faithfulness-table" },
+        el("thead", {}, el("tr", {}, ["method", "comprehensiveness ↑", "sufficiency ↓"].map((h) => el("th", { scope: "col", text: h })))),
+        el("tbody", {}, rows.map((r) => el("tr", { "data-method": r.method }, el("th", { scope: "row", text: r.method }),
+          cell(r.comprehensiveness), cell(r.sufficiency)))))));
 }

@@ -4,7 +4,8 @@ import { $, el, errorLine, fill, num, scrollBox } from "./dom.js";
 
 const mb = (bytes) => (typeof bytes === "number" ? `${(bytes / 1048576).toFixed(1)} MB` : "–");
 
-function compression(m) {
+/** The candidates table of a compressed folder ({name, compression}); also used by the Runs page. */
+export function compression(m) {
   const c = m.compression;
   return el("div", { "data-testid": "compression-table" },
     el("h3", { text: `${m.name}: compression candidates (chosen: ${c.chosen}, accuracy budget ${num(c.max_drop, 3)})` }),

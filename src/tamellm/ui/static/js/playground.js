@@ -1,11 +1,13 @@
-// Playground: classification (+ Why?), named entities, similarity search.
+// Playground: classification (+ Why?, faithfulness), named entities (+ Why?), summaries, similarity
+// search and transcription.
 import { call } from "./api.js";
 import { $, el, errorLine, fill, num, setOptions } from "./dom.js";
-import { renderExplanation } from "./explanation.js";
+import { faithfulnessTable, renderExplanation } from "./explanation.js";
 import { py, sh, showHint } from "./hints.js";
 
 let models = [];
 let lastClassify = null;
+let uploadLimit = 1048576;
 
 const serving = (task) => models.filter((m) => m.tasks.includes(task));
 const options = (list) => list.map((m) => ({ value: m.name, label: `${m.name} (${m.tasks[0]})` }));
@@ -19,25 +21,35 @@ const labelList = () => $("#classify-labels").value.split(",").map((s) => s.trim
 
 function busy(button, on) { button.disabled = on; button.setAttribute("aria-busy", on ? "true" : "false"); }
 
-export function init(info) {
-  models = info.models;
+/** Fill every model list from `list` (the served models); called again when a run's model is loaded. */
+export function setModels(list) {
+  models = list;
   const classifiers = [...serving("classify"), ...serving("zero-shot-classification")
     .filter((m) => !m.tasks.includes("classify"))];
   setOptions($("#classify-model"), options(classifiers), "no classifier loaded");
   setOptions($("#classify-compare"), [{ value: "", label: "no second model" }, ...options(classifiers)]);
   setOptions($("#summarize-model"), options(serving("generate")), "no chat model loaded");
   $("#summarize-submit").disabled = !serving("generate").length;
-  $("#summarize-submit").addEventListener("click", summarize);
   setOptions($("#ner-model"), options(serving("ner")), "no NER model loaded");
   setOptions($("#similarity-model"), options(serving("embed")), "no embedding model loaded");
+  setOptions($("#transcribe-model"), options(serving("transcribe")), "no speech model loaded");
+  $("#card-transcribe").hidden = !serving("transcribe").length; // the speech extra and a Whisper model
+  syncLabels();
+}
+
+export function init(info) {
+  uploadLimit = info.max_upload_bytes;
+  setModels(info.models);
   setOptions($("#explain-method"), [{ value: "", label: "default" },
     // "random" is the faithfulness baseline, not an explanation.
     ...info.explainers.filter((n) => n !== "random").map((n) => ({ value: n, label: n }))]);
   $("#classify-model").addEventListener("change", syncLabels);
   $("#classify-compare").addEventListener("change", syncLabels);
-  syncLabels();
+  $("#summarize-submit").addEventListener("click", summarize);
   $("#classify-submit").addEventListener("click", classify);
   $("#classify-explain").addEventListener("click", explain);
+  $("#classify-faithfulness").addEventListener("click", measureFaithfulness);
+  $("#transcribe-submit").addEventListener("click", transcribe);
   $("#ner-submit").addEventListener("click", ner);
   $("#ner-explain").addEventListener("click", explainNer);
   $("#similarity-submit").addEventListener("click", similarity);
@@ -75,6 +87,8 @@ async function classify() {
   const out = $("#classify-result");
   busy(button, true);
   $("#classify-explain").disabled = true;
+  $("#classify-faithfulness").disabled = true;
+  shownExplanation = null;
   fill($("#classify-explanation"));
   fill($("#classify-compare-result"));
   try {
@@ -119,6 +133,8 @@ async function summarize() {
   }
 }
 
+let shownExplanation = null;
+
 async function explain() {
   if (!lastClassify) return;
   const button = $("#classify-explain");
@@ -126,11 +142,15 @@ async function explain() {
   const method = $("#explain-method").value || undefined;
   const { text, model, labels, classes } = lastClassify;
   busy(button, true);
+  $("#classify-faithfulness").disabled = true;
   fill(out, el("p", { class: "muted", text: "Explaining…" }));
   try {
+    // The predicted class first (one attribution pass, the quickest answer); each other class's tab
+    // asks for its own scores when opened. NER asks for every entity at once (its tabs need the names).
     const ask = async (label) => (await call("/v1/explain",
       { method: "POST", body: { model, input: text, method, labels, label } })).explanation;
-    renderExplanation(out, await ask(undefined), classes, ask);
+    shownExplanation = renderExplanation(out, await ask(undefined), { labels: classes, fetchFor: ask });
+    $("#classify-faithfulness").disabled = false;
     const m = method ? `, method=${py(method)}` : "";
     const lab = labels ? `, labels=${JSON.stringify(labels)}` : "";
     showHint($("#classify-hint"), `import tamellm\ne = tamellm.explain(${py(text)}, model=${py(sourceOf(model))}${lab}${m})\nprint(e.words)`,
@@ -178,7 +198,30 @@ async function ner() {
   }
 }
 
-/** Which words made the model find its (first) entity. */
+/** The faithfulness of the shown explanation's method on this text, beside random scores. */
+async function measureFaithfulness() {
+  if (!lastClassify || !shownExplanation) return;
+  const button = $("#classify-faithfulness");
+  const out = $("#classify-faithfulness-result");
+  const { text, model, labels } = lastClassify;
+  const method = shownExplanation.current().method;
+  busy(button, true);
+  fill(out, el("p", { class: "muted", text: "Measuring (removes words and re-runs the model)…" }));
+  try {
+    const answer = await call("/ui/api/faithfulness", { method: "POST", body: { model, input: text, method, labels } });
+    fill(out, faithfulnessTable(answer.data));
+    showHint($("#classify-hint"),
+      `import tamellm\nrows = tamellm.compare_explainers(${py(sourceOf(model))}, [${py(text)}], methods=[${py(method)}]` +
+      `${labels ? `, labels=${JSON.stringify(labels)}` : ""})\nprint(rows)`,
+      `tamellm explain --compare ${sh(sourceOf(model))} --data texts.txt${labels ? ` --labels ${sh(labels.join(","))}` : ""}   # one text per line`);
+  } catch (error) {
+    fill(out, errorLine(error));
+  } finally {
+    busy(button, false);
+  }
+}
+
+/** Which words made the model find each entity (a tab per entity). */
 async function explainNer() {
   if (!lastNer) return;
   const button = $("#ner-explain");
@@ -187,10 +230,40 @@ async function explainNer() {
   busy(button, true);
   fill(out, el("p", { class: "muted", text: "Explaining…" }));
   try {
-    const answer = await call("/v1/explain", { method: "POST", body: { model: lastNer.model, input: lastNer.text, method } });
-    renderExplanation(out, answer.explanation);
+    const answer = await call("/v1/explain",
+      { method: "POST", body: { model: lastNer.model, input: lastNer.text, method, all_labels: true } });
+    renderExplanation(out, answer.explanation, { kind: "entity" });
     showHint($("#ner-hint"), `import tamellm\ne = tamellm.explain(${py(lastNer.text)}, model=${py(sourceOf(lastNer.model))}${method ? `, method=${py(method)}` : ""})\nprint(e.words)`,
       `tamellm explain ${sh(sourceOf(lastNer.model))} ${sh(lastNer.text)}${method ? ` --method ${method}` : ""}`);
+  } catch (error) {
+    fill(out, errorLine(error));
+  } finally {
+    busy(button, false);
+  }
+}
+
+async function transcribe() {
+  const button = $("#transcribe-submit");
+  const file = $("#transcribe-file").files[0];
+  const model = $("#transcribe-model").value;
+  const out = $("#transcribe-result");
+  if (!file) { fill(out, errorLine(new Error("Choose an audio file (wav, mp3, flac, ogg) first."))); return; }
+  if (file.size > uploadLimit) {
+    fill(out, errorLine(new Error(`${file.name} is ${(file.size / 1048576).toFixed(1)} MB; this server accepts ` +
+      `files up to ${(uploadLimit / 1048576).toFixed(1)} MB (tamellm serve --max-upload-mb N).`)));
+    return;
+  }
+  busy(button, true);
+  fill(out, el("span", { class: "muted", text: "Transcribing…" }));
+  try {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    if (model) form.append("model", model);
+    const answer = await call("/v1/audio/transcriptions", { method: "POST", body: form });
+    fill(out, el("span", { "data-testid": "transcribe-text", text: answer.text }),
+      answer.language ? el("span", { class: "muted", text: ` (${answer.language})` }) : null);
+    showHint($("#transcribe-hint"), `import tamellm\nprint(tamellm.transcribe(${py(file.name)}, model=${py(sourceOf(model))}).text)`,
+      `tamellm transcribe ${sh(file.name)} --model ${sh(sourceOf(model))}`);
   } catch (error) {
     fill(out, errorLine(error));
   } finally {

@@ -1,5 +1,6 @@
 // Train from the page: upload -> preview (inferred columns, validation report) -> a server job,
-// followed live through server-sent events; cancel; the result's model can be tried at once.
+// followed live through server-sent events (learning curves and AutoTune's trial table as they
+// are written); cancel; resume a stopped job; the result's model can be tried at once.
 import { call, stream } from "./api.js";
 import { $, el, errorLine, fill, num, scrollBox } from "./dom.js";
 import { historySeries, lineChart } from "./chart.js";
@@ -13,11 +14,12 @@ let limit = 1048576;
 
 export function init(info) {
   limit = info.max_upload_bytes;
-  $("#train-limit").textContent = `Files up to ${(limit / 1048576).toFixed(1)} MB (the server's max_body_bytes: tamellm ui --max-body-bytes N).`;
+  $("#train-limit").textContent = `Files up to ${(limit / 1048576).toFixed(1)} MB (tamellm serve --max-upload-mb N raises it).`;
   $("#train-file").addEventListener("change", preview);
   $("#train-task").addEventListener("change", preview);
   $("#train-start").addEventListener("click", start);
   $("#train-cancel").addEventListener("click", cancel);
+  $("#train-resume").addEventListener("click", resume);
 }
 
 /** On showing the page: pick up a job that is still queued or running (it survives a reload). */
@@ -25,7 +27,8 @@ export async function show() {
   if (job) return;
   try {
     const answer = await call("/ui/api/jobs");
-    const active = answer.data.find((j) => j.status === "queued" || j.status === "running") || answer.data[0];
+    const jobs = answer.data.filter((j) => j.kind === "train");
+    const active = jobs.find((j) => j.status === "queued" || j.status === "running") || jobs[0];
     if (active) follow(active);
   } catch (_) { /* the banner says why */ }
 }
@@ -46,7 +49,7 @@ async function preview() {
   $("#train-start").disabled = true;
   if (!file) { fill(out); return; }
   if (file.size > limit) {
-    fill(out, errorLine(new Error(`${file.name} is ${(file.size / 1048576).toFixed(1)} MB; this server accepts files up to ${(limit / 1048576).toFixed(1)} MB. Sample the file, or start the page with tamellm ui --max-body-bytes N.`)));
+    fill(out, errorLine(new Error(`${file.name} is ${(file.size / 1048576).toFixed(1)} MB; this server accepts files up to ${(limit / 1048576).toFixed(1)} MB. Sample the file, or start the server with tamellm serve --max-upload-mb N.`)));
     return;
   }
   fill(out, el("p", { class: "muted", text: `Reading ${file.name}…` }));
@@ -72,13 +75,16 @@ async function preview() {
 function options() {
   const value = (id) => $(id).value.trim() || undefined;
   const epochs = Number($("#train-epochs").value);
+  const trials = Math.round(Number($("#train-trials-count").value));
   return { task: $("#train-task").value, model: value("#train-model"), budget: value("#train-budget"),
-    strategy: value("#train-strategy"), epochs: epochs > 0 ? epochs : undefined };
+    strategy: value("#train-strategy"), epochs: epochs > 0 ? epochs : undefined,
+    trials: trials > 0 && !value("#train-strategy") ? trials : undefined };
 }
 
 function commandLine(o, data) {
   return ["tamellm train --data", sh(data), o.task !== "classify" ? `--task ${o.task}` : "", o.model ? `--model ${sh(o.model)}` : "",
-    o.budget ? `--budget ${o.budget}` : "", o.strategy ? `--strategy ${o.strategy}` : "", o.epochs ? `--epochs ${o.epochs}` : ""]
+    o.budget ? `--budget ${o.budget}` : "", o.strategy ? `--strategy ${o.strategy}` : "", o.epochs ? `--epochs ${o.epochs}` : "",
+    o.trials ? `--trials ${o.trials}` : ""]
     .filter(Boolean).join(" ");
 }
 
@@ -91,13 +97,47 @@ async function start() {
     const args = Object.entries(o).filter(([k, v]) => v !== undefined && k !== "task")
       .map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
     showHint($("#train-hint"),
-      `import tamellm\nresult = tamellm.train(${JSON.stringify(upload.filename)}${o.task !== "classify" ? `, task="${o.task}"` : ""}${args ? `, ${args}` : ""})\nprint(result.model_dir)`,
+      // No strategy: `tamellm train` runs AutoTune, which is tamellm.tune in Python.
+      `import tamellm\nresult = tamellm.${o.strategy ? "train" : "tune"}(${JSON.stringify(upload.filename)}${o.task !== "classify" ? `, task="${o.task}"` : ""}${args ? `, ${args}` : ""})\nprint(result.model_dir)`,
       commandLine(o, upload.filename));
     follow(created);
   } catch (error) {
     $("#train-status").textContent = `Could not start: ${error.message}`;
     $("#train-start").disabled = false;
   }
+}
+
+async function resume() {
+  if (!job) return;
+  $("#train-resume").disabled = true;
+  try {
+    const view = await call(`/ui/api/jobs/${job.id}/resume`, { method: "POST" });
+    showHint($("#train-hint"), view.options.strategy
+      ? `import tamellm\nresult = tamellm.train("DATA", run_dir=${JSON.stringify(view.run_dir)}, resume=True)  # the same data file`
+      : `import tamellm\nresult = tamellm.tune("DATA", output=${JSON.stringify(view.run_dir)}, resume=True)  # the same data file`,
+      `${commandLine(view.options, "DATA")} --output ${sh(view.run_dir)} --resume`);
+    follow(view);
+  } catch (error) {
+    $("#train-status").textContent = `Could not resume: ${error.message}`;
+    $("#train-resume").disabled = false;
+  }
+}
+
+/** AutoTune's trials as they run: params, the validation metric so far, state. */
+function trialTable(trials) {
+  if (!trials || !trials.length) return null;
+  const metric = trials.find((t) => t.metric)?.metric || "metric";
+  const best = Math.max(...trials.map((t) => (typeof t.best === "number" ? t.best : -Infinity)));
+  return el("div", {}, el("h3", { text: `Trials (${trials.length})` }),
+    scrollBox("AutoTune trials", el("table", { class: "table", "data-testid": "trial-table" },
+      el("thead", {}, el("tr", {}, ["trial", "strategy", "learning rate", "epochs", `best ${metric}`, `last ${metric}`, "evaluations", "state"]
+        .map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, trials.map((t) => el("tr", { "data-testid": "trial-row", "data-state": t.state, class: t.best === best ? "best" : null },
+        el("td", { text: t.number }), el("td", { text: t.params.strategy ?? "–" }),
+        el("td", { class: "num", text: typeof t.params.learning_rate === "number" ? t.params.learning_rate.toExponential(1) : "–" }),
+        el("td", { class: "num", text: t.params.epochs ?? "–" }),
+        el("td", { class: "num", text: `${num(t.best, 4)}${t.best === best ? " ★" : ""}` }), el("td", { class: "num", text: num(t.last, 4) }),
+        el("td", { class: "num", text: t.evaluations }), el("td", { text: t.state })))))));
 }
 
 async function cancel() {
@@ -114,9 +154,12 @@ function render(view) {
   $("#train-status").dataset.status = view.status;
   $("#train-cancel").disabled = !active;
   $("#train-start").disabled = active || !upload;
+  $("#train-resume").hidden = !view.resumable;
+  $("#train-resume").disabled = !view.resumable;
   const curve = $("#train-curve");
   const key = view.history.some((r) => typeof r.accuracy === "number") ? "accuracy" : "loss";
   fill(curve, view.history.length ? lineChart(historySeries(view.history, key), { title: `Validation ${key} (live)`, yLabel: key }) : null);
+  fill($("#train-trials"), trialTable(view.trials));
   const out = $("#train-result");
   if (view.status === "done") {
     const r = view.result || {};
@@ -130,8 +173,9 @@ function render(view) {
         onclick: () => { location.hash = "#runs"; runDetail(view.run_name); } })));
   } else if (view.status === "failed") {
     fill(out, el("pre", { class: "error", role: "alert", text: view.error || "The job failed." }));
-  } else if (view.status === "cancelled") {
-    fill(out, el("p", { class: "muted", text: "Cancelled." }));
+  } else if (view.status === "cancelled" || view.status === "interrupted") {
+    fill(out, el("p", { class: "muted", text: view.status === "cancelled" ? "Cancelled. Resume continues from the last checkpoint."
+      : "Interrupted: the server stopped while this job ran. Resume continues from the last checkpoint." }));
   } else {
     fill(out);
   }
