@@ -225,3 +225,48 @@ def test_temporal_split_and_metrics():
     assert ranked.tolist() == [[1, 3]]
     metrics = ranking_metrics(ranked, [{3}], k=2)
     assert metrics["recall@2"] == 1.0 and metrics["ndcg@2"] == pytest.approx(1 / np.log2(3), abs=1e-4)
+
+
+# The server
+
+
+def test_server_lists_and_recommends_over_loopback(rec_dir):
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    import tamellm
+
+    app = tamellm.create_app([], recommender=[f"films={rec_dir}"])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.02)
+        listed = httpx.get(url + "/v1/recommend", timeout=30).json()
+        assert [r["name"] for r in listed["data"]] == ["films"]
+        answer = httpx.post(url + "/v1/recommend/films", json={"user": "100", "text": None, "k": 5}, timeout=60)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        expected = Recommender.load(rec_dir).recommend(user="100", k=5).to_dict()
+        assert body["user"] == "100" and [i["item"] for i in body["items"]] == [i["item"] for i in expected["items"]]
+        assert all(set(i) == {"item", "score", "reasons"} for i in body["items"])
+        texted = httpx.post(url + "/v1/recommend/films", json={"user": None, "text": "zombies and ghosts", "k": 3},
+                            timeout=60).json()
+        assert sum(_genre(i["item"]) == "horror" for i in texted["items"]) >= 2
+        missing = httpx.post(url + "/v1/recommend/books", json={"user": "1", "k": 3}, timeout=30)
+        assert missing.status_code == 404 and "films" in missing.json()["error"]["message"]
+        bad = httpx.post(url + "/v1/recommend/films", json={"user": "1", "k": 0}, timeout=30)
+        assert bad.status_code == 422
+    finally:
+        server.should_exit = True
+        thread.join(30)

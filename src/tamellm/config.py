@@ -118,6 +118,8 @@ class ServeConfig(Section):
         "onnxruntime for classifiers, falling back to transformers if their export fails")
     faq: list[str] = Field(default_factory=list,
                            description="FAQ index folders to answer from at /v1/faq/NAME/ask (DIR or NAME=DIR)")
+    recommender: list[str] = Field(default_factory=list, description="recommender folders to answer from at "
+                                   "/v1/recommend/NAME (DIR or NAME=DIR)")
 
 
 class TamellmConfig(Section):

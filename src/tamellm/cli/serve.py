@@ -72,6 +72,11 @@ def serve_command(
         typer.Option("--faq", help="FAQ index folder to answer from at /v1/faq/NAME/ask (DIR or NAME=DIR; "
                      "repeatable); built with `tamellm faq build`."),
     ] = None,
+    recommender: Annotated[
+        list[str] | None,
+        typer.Option("--recommender", help="Recommender folder to answer from at /v1/recommend/NAME (DIR or "
+                     "NAME=DIR; repeatable); built with `tamellm recommend build`."),
+    ] = None,
     monitors: Annotated[
         Path | None,
         typer.Option("--monitors", help="YAML file naming sentiment monitors to serve at /v1/monitor/NAME/... "
@@ -106,6 +111,7 @@ def serve_command(
         backend=backend,
         log_level=log_level,
         faq=faq or [],
+        recommender=recommender or [],
     )
 
 

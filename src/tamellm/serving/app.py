@@ -60,7 +60,7 @@ def check_binding(host: str, keys: KeyStore) -> None:
 def build_app(models: list[str], settings: dict[str, Any] | ServeConfig | None = None) -> FastAPI:
     """Load ``models`` (catalog names or folders) and build the app that serves them."""
     config = settings_from(settings)
-    if not models and not config.faq:
+    if not models and not config.faq and not config.recommender:
         from tamellm.errors import InputError
 
         raise InputError("No model to serve",
@@ -99,6 +99,10 @@ def build_app(models: list[str], settings: dict[str, Any] | ServeConfig | None =
         from tamellm.serving import routes_faq
 
         routes_faq.install(app, config.faq)
+    if config.recommender:
+        from tamellm.serving import routes_recommend
+
+        routes_recommend.install(app, config.recommender)  # /v1/recommend, /v1/recommend/{name}
     routes_ui.install(app)  # the web page at / and its /ui/api endpoints
     # /v1/monitor/{name}/... when TAMELLM_MONITORS names sentiment monitors (docs/monitor.md)
     monitor_http.install(app, dependencies=[Depends(authorize)])
