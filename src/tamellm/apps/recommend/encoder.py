@@ -12,6 +12,7 @@ import numpy as np
 DEFAULT_ENCODER = "minilm-l6"
 _LOADED: dict[str, Any] = {}
 WORD = re.compile(r"[\w'-]+", re.UNICODE)
+LABEL = re.compile(r"([\w'-]+):")
 
 
 def embed(texts: list[str], encoder: str = DEFAULT_ENCODER) -> np.ndarray:
@@ -68,7 +69,9 @@ def words_that_matter(texts: list[str], targets: np.ndarray, encoder: str, top: 
     variants: list[str] = []
     spans: list[tuple[int, list[str]]] = []
     for text in texts:
-        words = list(dict.fromkeys(w for w in WORD.findall(text) if len(w) > 2 and not w.isdigit()))[:max_words]
+        labels = set(LABEL.findall(text))  # 'genres:' names a column of the item file, not what the item is about
+        words = list(dict.fromkeys(w for w in WORD.findall(text)
+                                   if len(w) > 2 and not w.isdigit() and w not in labels))[:max_words]
         spans.append((len(variants), words))
         variants.append(text)
         for word in words:

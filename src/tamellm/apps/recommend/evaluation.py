@@ -34,8 +34,14 @@ def _relevant(events: Events, mask: np.ndarray) -> tuple[np.ndarray, list[set[in
 
 
 def score_arms(model: RecModel, rows: np.ndarray, relevant: list[set[int]], k: int,
-               allowed: np.ndarray | None = None, ranker=None) -> dict[str, dict]:
-    """Metrics of every arm for the users ``rows`` (batched: memory stays users x items per batch)."""
+               allowed: np.ndarray | None = None, ranker=None, lm_users: int | None = None,
+               seed: int = 0) -> dict[str, dict]:
+    """Metrics of every arm for the users ``rows`` (batched: memory stays users x items per batch).
+
+    With ``ranker``, the arms ``tamellm_lm`` (its validation beta) and ``tamellm_lm_beta1`` re-score the
+    fused candidates of ``lm_users`` seeded users (all when None; the ranker reads 20 texts per user),
+    and ``tamellm_fused_lm_users`` is the fused order on those same users.
+    """
     ranked: dict[str, list[np.ndarray]] = {}
     for start in range(0, len(rows), BATCH_USERS):
         batch = rows[start:start + BATCH_USERS]
@@ -46,18 +52,31 @@ def score_arms(model: RecModel, rows: np.ndarray, relevant: list[set[int]], k: i
             ranked.setdefault(name, []).append(top_k(scores, k, seen, allowed))
         fused, _ = model.fused(query)
         ranked.setdefault("tamellm", []).append(top_k(fused, k, seen, allowed))
-        if ranker is not None:
-            wanted = max(k, ranker.candidates)
-            candidates = top_k(fused, wanted, seen, allowed)
-            reranked = [ranker.rerank(model, int(r), None, c, fused[i, c])[0][:k]
-                        for i, (r, c) in enumerate(zip(batch, candidates, strict=True))]
-            ranked.setdefault("tamellm_lm", []).append(np.stack(reranked))
-    return {name: ranking_metrics(np.vstack(parts), relevant, k) for name, parts in ranked.items()}
+    out = {name: ranking_metrics(np.vstack(parts), relevant, k) for name, parts in ranked.items()}
+    if ranker is None:
+        return out
+    pick = np.arange(len(rows))
+    if lm_users is not None and lm_users < len(rows):
+        pick = np.sort(np.random.default_rng(seed).choice(len(rows), size=lm_users, replace=False))
+    arms: dict[str, list[np.ndarray]] = {"tamellm_fused_lm_users": [], "tamellm_lm": [], "tamellm_lm_beta1": []}
+    for p in pick:
+        row = int(rows[p])
+        query = model.user_query(np.array([row]))
+        fused, _ = model.fused(query)
+        candidates = top_k(fused, max(k, ranker.candidates), model.seen[[row]], allowed)[0]
+        logits = ranker.candidate_logits(model, row, None, candidates)
+        arms["tamellm_fused_lm_users"].append(candidates[:k])
+        for arm, beta in (("tamellm_lm", ranker.beta), ("tamellm_lm_beta1", 1.0)):
+            arms[arm].append(ranker.rerank(model, row, None, candidates, fused[0, candidates], beta, logits)[0][:k])
+    chosen = [relevant[p] for p in pick]
+    out.update({arm: ranking_metrics(np.stack(v), chosen, k) for arm, v in arms.items()})
+    return out
 
 
 def evaluate(interactions: str | os.PathLike, items: str | os.PathLike | list, holdout: int = 5,
              cold_fraction: float = 0.1, k: int = 10, seed: int = 0, encoder: str | os.PathLike | None = None,
-             ranker: bool = False, ranker_budget: float = 90.0, encoding: str | None = None) -> dict:
+             ranker: bool = False, ranker_budget: float = 90.0, encoding: str | None = None,
+             lm_users: int | None = None) -> dict:
     """Build on all but each user's last ``holdout`` events and measure every arm; then the cold-start run.
 
     ``ranker=True`` trains the language-model ranker on the training part and adds the arm
@@ -90,7 +109,12 @@ def evaluate(interactions: str | os.PathLike, items: str | os.PathLike | list, h
         ranker_dir, lm_meta = train_ranker(model, budget_s=ranker_budget, seed=seed)
         lm = Ranker.load(ranker_dir, lm_meta)
     rows, relevant = _relevant(events, test)
-    results = score_arms(model, rows, relevant, k, ranker=lm)
+    t0 = time.perf_counter()
+    results = score_arms(model, rows, relevant, k, ranker=lm, lm_users=lm_users, seed=seed)
+    score_s = time.perf_counter() - t0
+    if lm is not None and lm_meta.get("default") and lm_users is None:  # the default uses the ranker: so does its arm
+        results["tamellm_fused"] = results["tamellm"]
+        results["tamellm"] = results["tamellm_lm"]
 
     cold = cold_items(events, cold_fraction, seed)
     is_cold = np.isin(events.item_cols, cold)
@@ -107,7 +131,7 @@ def evaluate(interactions: str | os.PathLike, items: str | os.PathLike | list, h
                   "test_users": int(len(rows)), "items": len(catalog), "k": k, "seed": seed,
                   "cold_fraction": cold_fraction},
         "weights": model.weights,
-        "seconds": {"embed_items": round(embed_s, 2), "fit": round(fit_s, 2),
+        "seconds": {"embed_items": round(embed_s, 2), "fit": round(fit_s, 2), "score_test_users": round(score_s, 2),
                     "total": round(time.perf_counter() - start, 2)},
         "encoder": enc,
         "input": report,
