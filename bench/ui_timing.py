@@ -7,6 +7,7 @@ port with a runs folder holding one small run, opens the page in Debian's Chromi
 - page load: first paint, first contentful paint, DOMContentLoaded and load (Navigation Timing);
 - click Classify -> the label on screen (zero-shot, minilm-l6);
 - click Why? -> the coloured words on screen (the default method);
+- click Faithfulness -> the ERASER table of that method on this text (every 2nd repeat: slow);
 - click Find entities -> the highlighted spans (spaCy).
 
 The same classification sent straight to /v1/classify (httpx) shows what the page adds.
@@ -53,12 +54,24 @@ def _sample_run(runs: Path) -> None:
                   eval_steps=5, max_length=48)
 
 
-def _serve(models: list[str], runs: Path, log: Path) -> tuple[subprocess.Popen, str]:
+def _sample_faq(folder: Path) -> Path:
+    """A three-entry FAQ indexed with minilm-l6, for the Apps page."""
+    from tamellm.apps.faq import build_faq
+
+    csv = folder / "faq.csv"
+    csv.write_text("question,answer\nHow do I reset my password?,Use the Forgot password link on the login page.\n"
+                   "Where is my card?,Cards arrive within five working days.\n"
+                   "How do I close my account?,Write to support and we close it within a day.\n", encoding="utf-8")
+    build_faq(csv, folder / "bank")
+    return folder / "bank"
+
+
+def _serve(models: list[str], runs: Path, log: Path, extra: list[str]) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "TAMELLM_RUNS_DIR": str(runs), "TAMELLM_API_KEYS": ""}
     with log.open("w") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "tamellm.cli.main", "serve", *models, "--port", str(port)],
-                                   stdout=handle, stderr=handle, env=env)
+        process = subprocess.Popen([sys.executable, "-m", "tamellm.cli.main", "serve", *models, "--port", str(port),
+                                    *extra], stdout=handle, stderr=handle, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -114,12 +127,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tamellm-ui-bench-") as tmp:
         runs = Path(tmp) / "runs"
         _sample_run(runs)
-        process, url = _serve(models, runs, Path(tmp) / "server.log")
+        faq = _sample_faq(Path(tmp))
+        process, url = _serve(models, runs, Path(tmp) / "server.log", ["--faq", f"bank={faq}"])
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
-                loads, classify, explain, ner, api = [], [], [], [], []
+                loads, classify, explain, ner, api, faithful = [], [], [], [], [], []
                 body = {"input": TEXT, "labels": ["praise", "complaint", "question"], "model": "minilm-l6"}
                 http = httpx.Client(base_url=url, timeout=120)  # keep-alive, as the browser
                 for i in range(args.repeats + 1):  # the first load warms the server's file cache: not counted
@@ -134,6 +148,11 @@ def main() -> None:
                                   "#classify-result")
                     e = _click_to(page, "[data-testid=classify-explain]", "[data-testid=explanation-word]",
                                   "#classify-explanation")
+                    if i % 2 == 0:
+                        f = _click_to(page, "[data-testid=explain-faithfulness]", "[data-testid=faithfulness-table]",
+                                      "#classify-faithfulness-result")
+                        if i:
+                            faithful.append(f)
                     n = _click_to(page, "[data-testid=ner-submit]", "[data-testid=ner-entity]", "#ner-result")
                     start = time.perf_counter()  # the same classification straight to the API: the page's share
                     http.post("/v1/classify", json=body).raise_for_status()
@@ -159,9 +178,11 @@ def main() -> None:
         {"measure": "the same classification by httpx, no page (ms)", "median": _ms(api)},
         {"measure": "click Why? -> coloured words, default method (ms)", "median": _ms(explain)},
         {"measure": "click Find entities -> spans, spaCy (ms)", "median": _ms(ner)},
+        {"measure": "click Faithfulness -> ERASER table, method + random (ms)", "median": _ms(faithful)},
     ]
     data = {"models": models, "repeats": args.repeats, "loads": loads, "classify_s": classify, "explain_s": explain,
-            "ner_s": ner, "api_classify_s": api, "load_average": os.getloadavg(), "table": table}
+            "ner_s": ner, "api_classify_s": api, "faithfulness_s": faithful, "load_average": os.getloadavg(),
+            "table": table}
     print(write_results("ui_timing", data, table).read_text())
 
 
@@ -177,6 +198,8 @@ def _screenshots(browser, url: str) -> None:
     page.wait_for_selector("[data-testid=classify-result-label]")
     page.click("[data-testid=classify-explain]")
     page.wait_for_selector("[data-testid=explanation-word]")
+    page.click("[data-testid=explain-faithfulness]")
+    page.wait_for_selector("[data-testid=faithfulness-table]")
     page.click("[data-testid=ner-submit]")
     page.wait_for_selector("[data-testid=ner-entity]")
     page.click("[data-testid=similarity-submit]")
@@ -191,6 +214,10 @@ def _screenshots(browser, url: str) -> None:
     page.click("[data-testid=nav-models]")
     page.wait_for_selector("[data-testid=models-catalog-row]")
     page.screenshot(path=str(SCREENSHOTS / "models.png"), full_page=True)
+    page.click("[data-testid=nav-apps]")
+    page.click("[data-testid=faq-ask]")
+    page.wait_for_selector("[data-testid=faq-reply]")
+    page.screenshot(path=str(SCREENSHOTS / "apps.png"), full_page=True)
     page.close()
     narrow = browser.new_page(viewport={"width": 390, "height": 844})
     narrow.goto(url + "/")

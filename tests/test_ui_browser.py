@@ -7,6 +7,7 @@ nothing was logged to the console as an error and that no dialog (an injected sc
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -30,6 +31,8 @@ MALICIOUS = "<img src=x onerror=alert(1)>"
 GOOD = ["great phone", "I love this restaurant", "the food is wonderful", "a wonderful film"]
 BAD = ["awful soup", "the service was terrible", "boring and far too long", "a terrible phone"]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+# The speech extra and a way to make speech offline: then the server also loads Whisper.
+SPEECH = importlib.util.find_spec("faster_whisper") is not None and shutil.which("espeak-ng") is not None
 MONITOR_WATCH = {"ACME": ["Acme Corp"], "GLOBEX": ["Globex"]}
 SECTIONS = ("playground", "train", "runs", "models", "apps")
 
@@ -118,6 +121,7 @@ def server(tmp_path_factory, tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, l
     port = _free_port()
     env = {**os.environ, "TAMELLM_API_KEYS": KEY, "TAMELLM_RUNS_DIR": str(runs_dir), "TAMELLM_TRACKING": "0"}
     models = [str(p) for p in (tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, long_the_gpt2_dir)]
+    models += ["whisper-tiny-en"] if SPEECH else []
     apps = _apps(tmp_path_factory.mktemp("ui-apps"), tiny_bert_dir, tiny_classifier_dir)
     log_path = runs_dir.parent / "server.log"
     with log_path.open("w", encoding="utf-8") as log:
@@ -370,6 +374,16 @@ def test_ner_highlights_spans(page):
         sync_api.expect(page.locator("#ner-explanation h3")).to_contain_text(tabs.nth(1).inner_text())
 
 
+@pytest.mark.skipif(not SPEECH, reason="needs the speech extra (faster-whisper) and espeak-ng to make a recording")
+def test_transcribe_an_uploaded_recording(page, tmp_path):
+    wav = tmp_path / "hello.wav"
+    subprocess.run(["espeak-ng", "-w", str(wav), "Hello world, this is a test."], check=True, timeout=60)
+    page.get_by_test_id("transcribe-file").set_input_files(str(wav))
+    page.get_by_test_id("transcribe-submit").click()
+    sync_api.expect(page.get_by_test_id("transcribe-text")).to_contain_text("ello", timeout=60_000)
+    assert "tamellm transcribe hello.wav" in page.locator("#transcribe-hint").text_content()
+
+
 def test_similarity_ranks_every_line(page):
     page.get_by_test_id("similarity-submit").click()
     sync_api.expect(page.get_by_test_id("similarity-item")).to_have_count(3)
@@ -425,8 +439,8 @@ def test_compress_a_run_as_a_job(page):
 
 def test_models_page_lists_loaded_models_and_the_catalog(page, server):
     page.get_by_test_id("nav-models").click()
-    # The four served models, and the run loaded from the Runs page.
-    sync_api.expect(page.get_by_test_id("models-loaded-row")).to_have_count(5)
+    # The served models, and the run loaded from the Runs page.
+    sync_api.expect(page.get_by_test_id("models-loaded-row")).to_have_count(len(server["models"]) + 1)
     assert page.get_by_test_id("models-loaded-row").filter(has_text="cli-run").count() == 1
     name_cell = page.get_by_role("cell", name="minilm-l6", exact=True)
     assert page.get_by_test_id("models-catalog-row").filter(has=name_cell).count() == 1

@@ -324,3 +324,37 @@ def test_run_without_a_model_cannot_be_loaded_or_compressed(client, runs_root, t
         answer = client.post(f"/ui/api/runs/half-run/{action}", json={}, headers=AUTH)
         assert answer.status_code == 409 and "no model folder" in answer.json()["error"]["message"]
     shutil.rmtree(runs_root / "half-run")
+
+
+def test_a_killed_server_takes_its_running_job_with_it(tmp_path):
+    """A job's child gets SIGTERM when its server dies (no orphan keeps writing the run a Resume will use)."""
+    script = f"""
+import sys, time
+from pathlib import Path
+from tamellm.serving import jobs
+jobs.train_command = lambda data, run_dir, options: [sys.executable, "-c", "import time; time.sleep(120)"]
+queue = jobs.JobQueue(Path({str(tmp_path / 'runs')!r}))
+job = queue.submit(Path("a.csv"), {{}})
+while job.process is None:
+    time.sleep(0.05)
+print(job.process.pid, flush=True)
+time.sleep(120)
+"""
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(server.stdout.readline())
+        assert Path(f"/proc/{child}").is_dir()  # running
+        server.kill()  # SIGKILL: no atexit, no cleanup of its own
+        server.wait(10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:  # gone, or a zombie waiting for whoever adopted it
+                if Path(f"/proc/{child}/stat").read_text().split(")")[-1].split()[0] == "Z":
+                    break
+            except FileNotFoundError:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"job process {child} outlived its killed server")
+    finally:
+        server.kill()

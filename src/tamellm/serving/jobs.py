@@ -136,12 +136,17 @@ def compress_command(model: Path, data: Path, output: Path, options: dict[str, A
     return command
 
 
+try:  # resolved here, in the server, so that the child only makes the call between fork and exec
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: a child may outlive a killed server
+    _PRCTL = None
+PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the server dies (Linux), so no orphan keeps writing the run."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-    except OSError:  # not glibc Linux: the child may outlive a killed server
-        pass
+    """In the child, before exec: SIGTERM when the server dies, so no orphan keeps writing the run folder."""
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class JobQueue:
@@ -266,7 +271,8 @@ class JobQueue:
                 job.run_dir.parent.mkdir(parents=True, exist_ok=True)
                 job.process = subprocess.Popen(
                     job.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                    env={**os.environ, "TAMELLM_PROGRESS": "0"}, preexec_fn=_die_with_parent,  # noqa: PLW1509
+                    env={**os.environ, "TAMELLM_PROGRESS": "0"},
+                    preexec_fn=_die_with_parent if _PRCTL is not None else None,  # noqa: PLW1509
                 )
                 self._save()
             out, err = job.process.communicate()
