@@ -70,15 +70,14 @@ def summarize(text: Texts, model: str | None = None, max_words: int = 40) -> Gen
 
 def embed(texts: Texts, model: str | None = None, normalize: bool = True) -> Embeddings:
     """Embed texts as vectors (L2-normalised by default), in length-sorted batches."""
-    texts = [texts] if isinstance(texts, str) else list(texts)
+    texts = texts if isinstance(texts, str) else list(texts)
     return _for_task("embed", model, texts).predict(texts, normalize=normalize)
 
 
 def similarity(a: Texts, b: Texts, model: str | None = None) -> Any:
     """Cosine similarity of two texts (a float) or of two lists (a matrix)."""
     a, b = (x if isinstance(x, str) else list(x) for x in (a, b))
-    both = [a] if isinstance(a, str) else list(a)
-    return _for_task("embed", model, both + ([b] if isinstance(b, str) else b)).similarity(a, b)
+    return _for_task("embed", model, a).similarity(a, b)
 
 
 def classify(

