@@ -103,12 +103,14 @@ def default_model_name(task: str, texts: Any = None) -> str:
 
 def load_for_task(task: str, model: str | os.PathLike | None = None, texts: Any = None) -> TaskModel:
     """``model`` loaded for ``task``, or the catalog's default for that task (one covering the language of
+    ``texts``, when they are given)."""
     return load(model or default_model_name(task, texts), task=task)
 
 
 def load_for_explanation(model: Any, labels: Any = None, task: str | None = None, texts: Any = None) -> TaskModel:
     """The task model to explain: a loaded TaskModel, a name or folder, or zero-shot on the default
     encoder (for the language of ``texts``) when only candidate ``labels`` are given (an encoder
+    with labels explains zero-shot)."""
     if isinstance(model, TaskModel):
         return model
     if model is None:
