@@ -493,3 +493,12 @@ def explain_image(image: Any, model: str | os.PathLike, method: str | None = Non
         original = open_image(Path(image)) if isinstance(image, str | os.PathLike) else image
         explanation.render(original, heatmap)
     return explanation
+
+
+def compress_image_model(model: str | os.PathLike, output: str | os.PathLike,
+                         calibration: Iterable[str | os.PathLike]) -> Path:
+    """An int8 copy of an image classifier (ONNX, static quantization calibrated on ``calibration`` images)
+    in ``output``; it loads and serves like the original."""
+    from tamellm.compression.image_int8 import compress_image_model as run_compress
+
+    return run_compress(model, output, list(calibration))

@@ -82,20 +82,28 @@ class PixelExplanation:
 
 
 @PIXEL_METHODS.register("occlusion")
-def _occlusion(forward: Any, pixels: torch.Tensor, target: int, window: int = 32, stride: int = 16) -> torch.Tensor:
-    """How much the label's probability drops when a window of pixels is greyed out (no gradients needed)."""
+def _occlusion(forward: Any, pixels: torch.Tensor, target: int, window: int = 56, stride: int = 28) -> torch.Tensor:
+    """How much the label's probability drops when a window of pixels is painted in the image's mean colour
+    (no gradients needed; 7 x 7 windows at 224 px by default)."""
     from captum.attr import Occlusion
 
     return Occlusion(forward).attribute(pixels, target=target, sliding_window_shapes=(3, window, window),
-                                        strides=(3, stride, stride), baselines=0.0, perturbations_per_eval=16)
+                                        strides=(3, stride, stride), baselines=_mean_colour(pixels),
+                                        perturbations_per_eval=16)
+
+
+def _mean_colour(pixels: torch.Tensor) -> torch.Tensor:
+    """The baseline: each image filled with its own mean colour. A fixed grey would itself look like an
+    object on a light or dark background; the mean colour removes what is there without adding a shape."""
+    return pixels.mean((2, 3), keepdim=True).expand_as(pixels).contiguous()
 
 
 @PIXEL_METHODS.register("integrated-gradients")
 def _integrated_gradients(forward: Any, pixels: torch.Tensor, target: int, steps: int = 32) -> torch.Tensor:
-    """Gradients along the path from a grey image to this one, times the pixel change."""
+    """Gradients along the path from the image's mean colour to the image, times the pixel change."""
     from captum.attr import IntegratedGradients
 
-    return IntegratedGradients(forward).attribute(pixels, baselines=torch.zeros_like(pixels), target=target,
+    return IntegratedGradients(forward).attribute(pixels, baselines=_mean_colour(pixels), target=target,
                                                   n_steps=steps, internal_batch_size=8)
 
 

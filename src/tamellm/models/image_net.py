@@ -145,3 +145,40 @@ def _load_image(resolved: ResolvedModel) -> LoadedModel:
     net, labels = load_image_net(Path(resolved.path))
     net.labels = labels
     return LoadedModel(resolved, net, None)
+
+
+class OnnxImageNet(torch.nn.Module):
+    """An int8 ONNX image classifier run by onnxruntime, called like ``ImageNet`` (pixels -> logits).
+
+    ``torch_net`` (the fp32 weights kept beside it) serves what needs gradients: integrated gradients.
+    """
+
+    def __init__(self, folder: Path, onnx_file: str = "model.int8.onnx") -> None:
+        super().__init__()
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(folder / onnx_file), options, providers=["CPUExecutionProvider"])
+        self.folder = folder
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        self.image_size = int(config.get("image_size", IMAGE_SIZE))
+        self.labels = [config["id2label"][str(i)] for i in range(int(config["num_classes"]))]
+        self._torch: ImageNet | None = None
+
+    @property
+    def torch_net(self) -> ImageNet:
+        """The fp32 network of the same folder (read on first use)."""
+        if self._torch is None:
+            self._torch, _ = load_image_net(self.folder)
+            self._torch.labels = self.labels
+        return self._torch
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        out = self.session.run(["logits"], {"pixels": pixels.detach().float().contiguous().numpy()})[0]
+        return torch.from_numpy(np.asarray(out))
+
+
+@LOADERS.register("image-onnx")
+def _load_image_onnx(resolved: ResolvedModel) -> LoadedModel:
+    return LoadedModel(resolved, OnnxImageNet(Path(resolved.path)), None)

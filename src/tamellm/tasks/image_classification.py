@@ -82,9 +82,12 @@ class ImageClassifier(TaskModel):
 
         options.pop("all_labels", None)  # one heat map per call: the label asked for, or the prediction
         images, names, single = open_images(inputs)
+        explained: Any = self
+        if method == "integrated-gradients" and hasattr(self.model, "torch_net"):  # ONNX has no gradients
+            explained = _Network(self.model.torch_net, self.labels, self.pixels)
         results = []
         for image, name in zip(images, names, strict=True):
-            explanation = explain_pixels(self, image, method=method, label=label, name=name, **options)
+            explanation = explain_pixels(explained, image, method=method, label=label, name=name, **options)
             explanation.model = self.name
             results.append(explanation)
         return results[0] if single else results
@@ -97,9 +100,16 @@ class ImageClassifier(TaskModel):
             return torch.cat([self.model.features(pixels[i:i + batch_size]) for i in range(0, len(pixels), batch_size)])
 
 
+class _Network:
+    """What ``explain_pixels`` reads (model, labels, pixels) for another network of the same classifier."""
+
+    def __init__(self, model: Any, labels: list[str], pixels: Any) -> None:
+        self.model, self.labels, self.pixels = model, labels, pixels
+
+
 register_task(TaskSpec(
     name="image-classify", description="image -> one of the labels it was trained on (EfficientNet-Lite0)",
-    models={"image": ImageClassifier},
+    models={"image": ImageClassifier, "image-onnx": ImageClassifier},
     evaluator="image-classify", adapter="image-classify",
     primary_metric=("accuracy", "max"), auto_strategies=("head-only", "full"), default_strategy="head-only",
 ))
