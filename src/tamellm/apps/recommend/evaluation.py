@@ -126,10 +126,11 @@ def evaluate(interactions: str | os.PathLike, items: str | os.PathLike | list, h
     cold_results = score_arms(cold_model, crows, crel, k, allowed) if len(crows) else {}
     out = {
         "results": results,
-        "cold_start": {**cold_results, "cold_items": int(len(cold)), "held_out_events": int(cold_test.sum())},
+        "cold_start": cold_results,
         "split": {"holdout_per_user": holdout, "train_events": int(train.sum()), "test_events": int(test.sum()),
                   "test_users": int(len(rows)), "items": len(catalog), "k": k, "seed": seed,
-                  "cold_fraction": cold_fraction},
+                  "cold_fraction": cold_fraction, "cold_items": int(len(cold)),
+                  "cold_held_out_events": int(cold_test.sum()), "cold_test_users": int(len(crows))},
         "weights": model.weights,
         "seconds": {"embed_items": round(embed_s, 2), "fit": round(fit_s, 2), "score_test_users": round(score_s, 2),
                     "total": round(time.perf_counter() - start, 2)},
