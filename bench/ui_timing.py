@@ -107,12 +107,17 @@ def _load_timing(page) -> dict[str, float]:
     }""")
 
 
-def _median(rows: list[dict], key: str) -> float:
-    return round(statistics.median(r[key] for r in rows), 1)
+def _spread(values: list[float]) -> dict[str, float]:
+    """min / median / max, rounded to 0.1."""
+    return {"min": round(min(values), 1), "median": round(statistics.median(values), 1), "max": round(max(values), 1)}
 
 
-def _ms(seconds: list[float]) -> float:
-    return round(statistics.median(seconds) * 1000, 1)
+def _median(rows: list[dict], key: str) -> dict[str, float]:
+    return _spread([r[key] for r in rows])
+
+
+def _ms(seconds: list[float]) -> dict[str, float]:
+    return _spread([s * 1000 for s in seconds])
 
 
 def main() -> None:
@@ -124,6 +129,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     models = ["minilm-l6", "spacy-en-sm"] + (["smollm2-135m-instruct"] if args.chat else [])
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="tamellm-ui-bench-") as tmp:
         runs = Path(tmp) / "runs"
         _sample_run(runs)
@@ -169,21 +175,26 @@ def main() -> None:
             process.send_signal(signal.SIGTERM)
             process.wait(60)
     table = [
-        {"measure": "first paint (ms)", "median": _median(loads, "first_paint_ms")},
-        {"measure": "first contentful paint (ms)", "median": _median(loads, "first_contentful_paint_ms")},
-        {"measure": "DOMContentLoaded (ms)", "median": _median(loads, "dom_content_loaded_ms")},
-        {"measure": "load (ms)", "median": _median(loads, "load_ms")},
-        {"measure": "transferred per load, warm browser cache (KB)", "median": _median(loads, "transfer_kb")},
-        {"measure": "click Classify -> label, zero-shot minilm-l6 (ms)", "median": _ms(classify)},
-        {"measure": "the same classification by httpx, no page (ms)", "median": _ms(api)},
-        {"measure": "click Why? -> coloured words, default method (ms)", "median": _ms(explain)},
-        {"measure": "click Find entities -> spans, spaCy (ms)", "median": _ms(ner)},
-        {"measure": "click Faithfulness -> ERASER table, method + random (ms)", "median": _ms(faithful)},
+        {"measure": "first paint (ms)", **_median(loads, "first_paint_ms")},
+        {"measure": "first contentful paint (ms)", **_median(loads, "first_contentful_paint_ms")},
+        {"measure": "DOMContentLoaded (ms)", **_median(loads, "dom_content_loaded_ms")},
+        {"measure": "load (ms)", **_median(loads, "load_ms")},
+        {"measure": "transferred per load, warm browser cache (KB)", **_median(loads, "transfer_kb")},
+        {"measure": "click Classify -> label, zero-shot minilm-l6 (ms)", **_ms(classify)},
+        {"measure": "the same classification by httpx, no page (ms)", **_ms(api)},
+        {"measure": "click Why? -> coloured words, default method (ms)", **_ms(explain)},
+        {"measure": "click Find entities -> spans, spaCy (ms)", **_ms(ner)},
+        {"measure": "click Faithfulness -> ERASER table, method + random (ms)", **_ms(faithful)},
     ]
     data = {"models": models, "repeats": args.repeats, "loads": loads, "classify_s": classify, "explain_s": explain,
             "ner_s": ner, "api_classify_s": api, "faithfulness_s": faithful, "load_average": os.getloadavg(),
-            "table": table}
-    print(write_results("ui_timing", data, table).read_text())
+            "load_average_before": load_before, "table": table}
+    md = write_results("ui_timing", data, table)
+    with md.open("a") as out:  # timings on a shared machine move with its load
+        out.write(f"\nLoad average (1, 5, 15 min): {', '.join(f'{v:.2f}' for v in load_before)} before, "
+                  f"{', '.join(f'{v:.2f}' for v in data['load_average'])} after; {args.repeats} repeats "
+                  "(Faithfulness every second one).\n")
+    print(md.read_text())
 
 
 def _screenshots(browser, url: str) -> None:

@@ -33,6 +33,13 @@ BAD = ["awful soup", "the service was terrible", "boring and far too long", "a t
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 # The speech extra and a way to make speech offline: then the server also loads Whisper.
 SPEECH = importlib.util.find_spec("faster_whisper") is not None and shutil.which("espeak-ng") is not None
+FILMS = [("space1", "Star Voyage", "a crew travels to a distant planet"),
+         ("space2", "Moon Base", "astronauts build a base on the moon"),
+         ("rom1", "Paris Love", "two strangers fall in love in Paris"),
+         ("rom2", "Summer Letters", "a couple writes letters all summer"),
+         ("hor1", "The Attic", "a ghost haunts an old house"), ("hor2", "Night Crawl", "zombies attack a small town")]
+LIKES = {"u1": ["space1", "space2", "rom1"], "u2": ["rom1", "rom2"], "u3": ["hor1", "hor2", "space1"],
+         "u4": ["space2", "space1"]}
 MONITOR_WATCH = {"ACME": ["Acme Corp"], "GLOBEX": ["Globex"]}
 SECTIONS = ("playground", "train", "runs", "models", "apps")
 
@@ -92,10 +99,12 @@ def long_the_gpt2_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
 
 
 def _apps(folder: Path, encoder: Path, classifier: Path) -> list[str]:
-    """A FAQ (indexed with the tiny encoder) and a sentiment monitor (the tiny classifier): their serve flags."""
+    """A FAQ and a recommender (both with the tiny encoder) and a sentiment monitor (the tiny classifier):
+    their serve flags."""
     import yaml
 
     from tamellm.apps.faq import build_faq
+    from tamellm.apps.recommend import build_recommender
 
     faq = folder / "faq.csv"
     faq.write_text("question,answer\nHow do I reset my password?,Use the Forgot password link on the login page.\n"
@@ -106,7 +115,25 @@ def _apps(folder: Path, encoder: Path, classifier: Path) -> list[str]:
     config = {"fin": {"model": str(classifier), "watchlist": str(folder / "watch.yaml"),
                       "state": str(folder / "monitor.db"), "window": "1h"}}
     (folder / "monitors.yaml").write_text(yaml.safe_dump(config))
-    return ["--faq", f"bank={folder / 'bank'}", "--monitors", str(folder / "monitors.yaml")]
+    (folder / "movies.csv").write_text("movieId,title,description\n" + "".join(
+        f"{i},{t},{d}\n" for i, t, d in FILMS), encoding="utf-8")
+    rows = [f"{user},{item},5,{1_600_000_000 + 60 * n}\n" for n, (user, item) in enumerate(
+        (u, i) for u, likes in LIKES.items() for i in likes)]
+    (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "".join(rows), encoding="utf-8")
+    build_recommender(folder / "ratings.csv", folder / "movies.csv", folder / "films", encoder=str(encoder))
+    return ["--faq", f"bank={folder / 'bank'}", "--monitors", str(folder / "monitors.yaml"),
+            "--recommender", f"films={folder / 'films'}"]
+
+
+INTERRUPTED_JOB = "0123456789ab"
+
+
+def _earlier_server_job(runs_dir: Path) -> None:
+    """The jobs file an earlier server left while one of its jobs ran (a stand-in command: it only sleeps)."""
+    job = {"id": INTERRUPTED_JOB, "kind": "train", "command": [sys.executable, "-c", "import time; time.sleep(120)"],
+           "run_dir": str(runs_dir / "ui-earlier"), "options": {"strategy": "head-only"}, "status": "running",
+           "created": time.time() - 60, "started": time.time() - 50}
+    (runs_dir / ".tamellm-jobs.json").write_text(json.dumps({"jobs": [job]}), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -123,6 +150,7 @@ def server(tmp_path_factory, tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, l
     models = [str(p) for p in (tiny_classifier_dir, tiny_bert_dir, tiny_ner_dir, long_the_gpt2_dir)]
     models += ["whisper-tiny-en"] if SPEECH else []
     apps = _apps(tmp_path_factory.mktemp("ui-apps"), tiny_bert_dir, tiny_classifier_dir)
+    _earlier_server_job(runs_dir)
     log_path = runs_dir.parent / "server.log"
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen([sys.executable, "-m", "tamellm.cli.main", "serve", *models, "--port", str(port),
@@ -468,6 +496,19 @@ def test_api_key_flow(browser, server):
         context.close()
 
 
+def test_a_job_of_an_earlier_server_can_be_resumed(page):
+    page.get_by_test_id("nav-train").click()
+    status = page.get_by_test_id("train-status")
+    sync_api.expect(status).to_have_attribute("data-status", "interrupted")
+    assert INTERRUPTED_JOB in status.inner_text()
+    page.get_by_test_id("train-resume").click()
+    sync_api.expect(status).to_have_attribute("data-status", "running")
+    assert "--resume" in page.locator("#train-hint").text_content()
+    page.get_by_test_id("train-cancel").click()
+    sync_api.expect(status).to_have_attribute("data-status", "cancelled")
+    sync_api.expect(page.get_by_test_id("train-resume")).to_be_visible()  # a cancelled job can be resumed too
+
+
 def test_train_from_upload_to_a_usable_model(page, server, tmp_path, tiny_bert_dir):
     page.get_by_test_id("nav-train").click()
     page.get_by_test_id("train-file").set_input_files(str(_reviews(tmp_path / "reviews.csv")))
@@ -525,8 +566,14 @@ def test_apps_faq_and_monitor(page, server):
     assert posted.status_code == 200, posted.text
     page.get_by_test_id("monitor-refresh").click()
     sync_api.expect(page.get_by_test_id("monitor-entities")).to_contain_text("ACME")
-    recommend = httpx.get(f"{server['url']}/v1/recommend", headers={"Authorization": f"Bearer {KEY}"})
-    assert page.locator("#card-recommend").is_hidden() == (recommend.status_code == 404)
+    page.get_by_test_id("recommend-user").fill("u2")
+    page.locator("#recommend-k").fill("3")
+    page.get_by_test_id("recommend-submit").click()
+    items = page.get_by_test_id("recommend-item")
+    sync_api.expect(items).to_have_count(3)
+    assert {i.locator("strong").inner_text() for i in items.all()} <= {f[0] for f in FILMS} - set(LIKES["u2"])
+    assert "because you liked" in page.get_by_test_id("recommend-result").inner_text()  # the reasons, as text
+    assert "tamellm recommend for REC_DIR --user u2 -k 3" in page.locator("#recommend-hint").text_content()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -291,7 +291,7 @@ def test_trial_table_of_a_tune_while_it_runs(tmp_path):
 
 def test_info_names_the_apps_and_jobs_need_one_worker(client):
     info = client.get("/ui/api/info", headers=AUTH).json()
-    assert info["apps"] == {"faq": [], "monitor": [], "recommend": False} and info["workers"] == 1
+    assert info["apps"] == {"faq": [], "monitor": [], "recommend": []} and info["workers"] == 1
     settings = client.app.state.tamellm.settings
     settings.workers = 2
     try:

@@ -102,10 +102,6 @@ def _monitor_names() -> list[str]:
         return []
 
 
-def _has_route(request: Request, path: str) -> bool:
-    return any(getattr(route, "path", None) == path for route in request.app.routes)
-
-
 @api.get("/info", summary="What the page needs to start: served models, explainers, runs folder, limits, apps")
 async def info(request: Request, state: ServerState = Depends(get_state)) -> dict[str, Any]:
     ui = _ui(request)
@@ -118,10 +114,10 @@ async def info(request: Request, state: ServerState = Depends(get_state)) -> dic
         "max_input_chars": state.settings.max_input_chars,
         "workers": state.settings.workers,
         "apps": {
+            # What routes_faq / routes_recommend loaded at start (app.state), and the monitors' file.
             "faq": sorted(getattr(request.app.state, "tamellm_faqs", {}) or {}),
             "monitor": await asyncio.to_thread(_monitor_names),
-            # Mounted by another module when it exists; the page hides the section otherwise.
-            "recommend": _has_route(request, "/v1/recommend"),
+            "recommend": sorted(getattr(request.app.state, "tamellm_recommenders", {}) or {}),
         },
     }
 

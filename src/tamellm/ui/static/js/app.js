@@ -45,7 +45,7 @@ async function start() {
   playground.init(info);
   chat.init(info);
   train.init(info);
-  await apps.init(info);
+  apps.init(info);
   route();
   document.body.dataset.ready = "true"; // every control is wired: tests and scripts can start
 }

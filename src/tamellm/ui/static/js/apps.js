@@ -9,16 +9,13 @@ const path = (name) => encodeURIComponent(name);
 
 function busy(button, on) { button.disabled = on; button.setAttribute("aria-busy", on ? "true" : "false"); }
 
-export async function init(info) {
+export function init(info) {
   const apps = info.apps || {};
   setOptions($("#faq-name"), (apps.faq || []).map((n) => ({ value: n, label: n })));
   setOptions($("#monitor-name"), (apps.monitor || []).map((n) => ({ value: n, label: n })));
   $("#card-faq").hidden = !(apps.faq || []).length;
   $("#card-monitor").hidden = !(apps.monitor || []).length;
-  let recommenders = [];
-  if (apps.recommend) {
-    try { recommenders = recommenderNames(await call("/v1/recommend")); } catch (_) { recommenders = []; }
-  }
+  const recommenders = apps.recommend || [];
   setOptions($("#recommend-name"), recommenders.map((n) => ({ value: n, label: n })));
   $("#card-recommend").hidden = !recommenders.length;
   $("#apps-none").hidden = !($("#card-faq").hidden && $("#card-monitor").hidden && $("#card-recommend").hidden);
@@ -29,12 +26,6 @@ export async function init(info) {
     $("#recommend-submit").addEventListener("click", recommend);
     wired = true;
   }
-}
-
-// GET /v1/recommend answers the recommenders' names: as {data: [{name}|name]} or a plain list.
-function recommenderNames(answer) {
-  const list = Array.isArray(answer) ? answer : answer.data || answer.recommenders || answer.names || [];
-  return list.map((item) => (typeof item === "string" ? item : item.name)).filter(Boolean);
 }
 
 async function ask() {
@@ -107,13 +98,15 @@ async function recommend() {
     const answer = await call(`/v1/recommend/${path(name)}`, { method: "POST", body: { user, text, k } });
     fill(out, answer.items.map((item) => el("li", { "data-testid": "recommend-item" },
       el("span", { class: "score", text: num(item.score, 3) }), el("strong", { text: String(item.item) }),
-      (item.reasons || []).length ? el("span", { class: "muted", text: ` — ${item.reasons.join("; ")}` }) : null)));
+      (item.reasons || []).length ? el("span", { class: "muted", "data-testid": "recommend-reasons",
+        text: ` — ${item.reasons.map((r) => (typeof r === "string" ? r : r.text || r.type)).join("; ")}` }) : null)));
     if (!answer.items.length) fill(out, el("li", { class: "muted", text: "No recommendation." }));
     const pyOrNone = (v) => (v === null ? "None" : py(v));
     showHint($("#recommend-hint"),
-      `import httpx\nanswer = httpx.post("${location.origin}/v1/recommend/${name}", ` +
-      `json={"user": ${pyOrNone(user)}, "text": ${pyOrNone(text)}, "k": ${k}})\nprint(answer.json())`,
-      `curl -s -X POST ${location.origin}/v1/recommend/${sh(name)} -H 'Content-Type: application/json' -d ${sh(JSON.stringify({ user, text, k }))}`);
+      `from tamellm.apps.recommend import Recommender\nrec = Recommender.load("REC_DIR")  # the folder served as ${name}\n` +
+      `print(rec.recommend(user=${pyOrNone(user)}, text=${pyOrNone(text)}, k=${k}).to_dict())`,
+      ["tamellm recommend for REC_DIR", user ? `--user ${sh(user)}` : "", text ? `--text ${sh(text)}` : "", `-k ${k}`]
+        .filter(Boolean).join(" "));
   } catch (error) {
     fill(out, errorLine(error));
   } finally {
