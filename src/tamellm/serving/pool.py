@@ -52,11 +52,12 @@ class ModelPool:
         """The model on ``backend`` where that backend runs it (see tasks/backends.py), else on transformers.
 
         ``auto`` (the default) serves fine-tuned classifiers on onnxruntime (their own weights,
-        exported once; ~1.8x the throughput on CPU) and falls back to transformers, with a
-        warning, when the export fails; a backend named explicitly fails loudly instead.
+        exported once; ~1.8x the throughput on CPU), Llama/Qwen-architecture chat models on
+        onnxruntime-genai (``tamellm.load``'s own default) and falls back to transformers, with a
+        warning, when an export fails; a backend named explicitly fails loudly instead.
         """
         if backend == "transformers":
-            return load(source)
+            return load(source, backend="transformers")
         try:
             return load(source, backend="onnxruntime" if backend == "auto" else backend)
         except BackendNotApplicable as exc:

@@ -9,6 +9,7 @@ from tamellm.tasks import (  # noqa: F401 - each module registers its TaskSpec (
     embed,
     generate,
     image_classification,
+    image_text,
     llama_cpp,
     ner,
     onnx_twin,

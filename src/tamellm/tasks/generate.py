@@ -33,6 +33,57 @@ def cancel_criteria(cancel: threading.Event) -> object:
 
 Message = dict[str, str]
 ROLES = ("system", "user", "assistant")
+Stop = str | list[str] | tuple[str, ...] | None
+
+
+def stop_list(stop: Stop) -> list[str]:
+    """The stop sequences asked for, as a list (None -> none); anything but text is refused."""
+    if stop is None:
+        return []
+    stops = [stop] if isinstance(stop, str) else stop
+    if not isinstance(stops, list | tuple) or not all(isinstance(s, str) for s in stops):
+        raise InputError(f"stop must be a string or a list of strings, got {stop!r}", "e.g. stop=['\\n\\n']")
+    return [s for s in stops if s]
+
+
+class StopText:
+    """An answer growing piece by piece, cut before the first stop sequence (as OpenAI's ``stop`` does).
+
+    ``feed`` returns the text that can be shown now: a tail that could be the start of a
+    stop sequence is held back until the next piece says whether it is one. Every
+    backend streams through this, so stop sequences behave the same on each.
+    """
+
+    def __init__(self, stop: Stop = None) -> None:
+        self.stops = stop_list(stop)
+        self.text = ""
+        self.sent = 0
+        self.stopped = False
+
+    def feed(self, piece: str) -> str:
+        """Add ``piece``; return what may be shown (empty once a stop sequence was met)."""
+        if self.stopped:
+            return ""
+        self.text += piece
+        found = [i for i in (self.text.find(s, max(0, self.sent - len(s))) for s in self.stops) if i >= 0]
+        if found:
+            self.stopped = True
+            return self._send(min(found))
+        hold = max((k for s in self.stops for k in range(1, len(s)) if self.text.endswith(s[:k])), default=0)
+        return self._send(len(self.text) - hold)
+
+    def flush(self) -> str:
+        """The held-back tail, once the answer ended without a stop sequence."""
+        return "" if self.stopped else self._send(len(self.text))
+
+    def shown(self) -> str:
+        """The answer as shown: cut before the stop sequence, if one was met."""
+        return self.text[:self.sent] if self.stopped else self.text
+
+    def _send(self, end: int) -> str:
+        out = self.text[self.sent:end] if end > self.sent else ""
+        self.sent = max(self.sent, end)
+        return out
 
 SUMMARY_PROMPT = (
     "Summarize the following text in at most {words} words. Reply with the summary only.\n\n{text}"
@@ -131,21 +182,28 @@ class Generator(TaskModel):
         top_p: float = 0.95,
         seed: int | None = None,
         cancel: threading.Event | None = None,
+        stop: Stop = None,
     ) -> Generation:
         """Answer the last user message of a chat history (greedy unless temperature > 0).
 
         Setting ``cancel`` (e.g. when the caller's deadline passed) stops the generation at the next token.
+        ``stop``: text(s) that end the answer where they first appear (not included in it).
         """
+        cut = StopText(stop)
         inputs, max_new_tokens = self._prepare(messages, max_new_tokens)
         prompt_len = inputs["input_ids"].shape[1]
         start = time.perf_counter()
         with torch.inference_mode():
             kwargs = self._generate_kwargs(max_new_tokens, temperature, top_p, seed, cancel)
+            if cut.stops:  # transformers stops decoding at them; the text is cut below, like every backend's
+                kwargs.update(stop_strings=cut.stops, tokenizer=self.tokenizer)
             output = self.model.generate(**inputs, **kwargs)
         new = output[0, prompt_len:]
-        text = self.tokenizer.decode(new, skip_special_tokens=True).strip()
+        cut.feed(self.tokenizer.decode(new, skip_special_tokens=True))
         finish = "length" if len(new) >= max_new_tokens and int(new[-1]) not in self._eos_ids() else "stop"
-        return Generation(text, messages[-1]["content"], int(len(new)), time.perf_counter() - start, finish)
+        finish = "stop" if cut.stopped else finish
+        return Generation(cut.shown().strip(), messages[-1]["content"], int(len(new)), time.perf_counter() - start,
+                          finish)
 
     def stream(
         self,
@@ -154,6 +212,7 @@ class Generator(TaskModel):
         temperature: float = 0.0,
         top_p: float = 0.95,
         seed: int | None = None,
+        stop: Stop = None,
     ) -> Iterator[str]:
         """Yield the answer piece by piece as it is generated.
 
@@ -162,6 +221,7 @@ class Generator(TaskModel):
         """
         from transformers import TextIteratorStreamer
 
+        cut = StopText(stop)
         inputs, max_new_tokens = self._prepare(messages, max_new_tokens)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         cancelled = threading.Event()
@@ -182,7 +242,15 @@ class Generator(TaskModel):
 
         def pieces() -> Iterator[str]:
             try:
-                yield from (piece for piece in streamer if piece)
+                for piece in streamer:
+                    shown = cut.feed(piece)
+                    if shown:
+                        yield shown
+                    if cut.stopped:
+                        break
+                tail = cut.flush()
+                if tail:
+                    yield tail
             finally:
                 cancelled.set()
                 worker.join()

@@ -18,7 +18,7 @@ from tamellm.errors import InputError, ModelFormatError
 from tamellm.models import default_model, resolve
 from tamellm.models.loaders import LOADERS, LoadedModel
 from tamellm.models.resolve import ResolvedModel
-from tamellm.tasks.backends import ENV, chosen_backend, load_backend
+from tamellm.tasks.backends import AUTO_BACKENDS, BACKENDS, DEFAULT, chosen_backend
 from tamellm.tasks.base import TaskModel
 from tamellm.tasks.spec import TASKS, task_spec
 
@@ -71,14 +71,22 @@ def load(model: str | os.PathLike, task: str | None = None, allow_network: bool 
 
     ``task`` overrides it (e.g. ``"zero-shot-classification"`` on an encoder). The
     returned object's ``predict(...)`` runs the task. Loaded models are reused.
-    ``backend="llama.cpp"`` (or env TAMELLM_GENERATION_BACKEND) runs a GGUF chat model with llama.cpp;
-    ``backend="onnxruntime"`` runs a fine-tuned classifier's weights on ONNX Runtime (exported once, cached).
+    The default backend ("auto", see tasks/backends.py) runs Llama/Qwen-architecture chat models on
+    onnxruntime-genai (int8 weights built once, cached) and the rest on transformers;
+    ``backend="transformers"`` forces the torch path, ``backend="llama.cpp"`` (or env
+    TAMELLM_GENERATION_BACKEND) runs a GGUF chat model with llama.cpp, ``backend="onnxruntime"``
+    runs a fine-tuned classifier's weights on ONNX Runtime (exported once, cached).
     """
     resolved = resolve(model, allow_network=allow_network)
     task = task or resolved.task
-    if backend or os.environ.get(ENV):
-        name, _ = chosen_backend(backend)
-        fast = _cached(("task", str(resolved.path), task, name), lambda: load_backend(resolved, task, backend))
+    name, explicit = chosen_backend(backend)
+    names = AUTO_BACKENDS if name == DEFAULT else [name]
+    for one in names:
+        if one == "transformers":
+            break
+        # Keyed by the backend that runs it, so "auto" and its backend named explicitly share one engine.
+        fast = _cached(("task", str(resolved.path), task, one),
+                       lambda one=one: BACKENDS[one](resolved, task, explicit and name != DEFAULT))
         if fast is not None:
             return fast
     return build_task_model(resolved, task)
