@@ -66,8 +66,11 @@ def _latin_language(text: str) -> str | None:
     return found[0].lang.split("-")[0] if found else None
 
 
-def detect_language(texts: str | list[str]) -> str | None:
-    """The ISO 639-1 code of the language most of ``texts`` is written in, or None when it cannot be told."""
+def detect_language(texts: str | list[str], latin: bool = True) -> str | None:
+    """The ISO 639-1 code of the language most of ``texts`` is written in, or None when it cannot be told.
+
+    ``latin=False`` answers from the script alone (None for Latin-script text), without langdetect.
+    """
     batch = [texts] if isinstance(texts, str) else [t for t in texts if isinstance(t, str)]
     sample = batch[:: max(1, len(batch) // SAMPLE_TEXTS)][:SAMPLE_TEXTS]
     joined = "\n".join(sample)[:MAX_SAMPLE_CHARS]
@@ -80,6 +83,6 @@ def detect_language(texts: str | list[str]) -> str | None:
     script, letters = counts.most_common(1)[0]
     if script in SCRIPT_LANGUAGES:
         return SCRIPT_LANGUAGES[script]
-    if script != "Latin" or letters < MIN_LATIN_LETTERS:
+    if script != "Latin" or letters < MIN_LATIN_LETTERS or not latin:
         return None
     return _latin_language(joined)

@@ -11,11 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 from tamellm.inputs import as_label_list, as_text_list
+from tamellm.languages import detect_language
 from tamellm.results import Classification
 from tamellm.tasks.embed import EmbeddingModel
 from tamellm.tasks.spec import TaskSpec, register_task
 
 TEMPLATES = ("{}", "This is {}.", "It was {}.", "This text is about {}.")
+# Labels written in another language are wrapped in templates of that language (detected on the
+# labels): an English frame around 好评 / 差评 reads as mixed-language text to a multilingual encoder.
+TEMPLATES_BY_LANGUAGE = {"zh": ("{}", "这是{}。", "总的来说，{}。")}
 SCALE = 25.0  # cosine similarities span ~0.1; scaled so that softmax scores are readable
 MULTI_LABEL_THRESHOLD = 0.5
 
@@ -34,8 +38,9 @@ class ZeroShotClassifier(EmbeddingModel):
 
     def label_vectors(self, descriptions: list[str]) -> np.ndarray:
         """One normalised vector per label: the mean over the templates."""
-        phrases = [t.format(d.replace("_", " ")) for d in descriptions for t in self.templates]
-        vectors = self.encode(phrases).reshape(len(descriptions), len(self.templates), -1).mean(axis=1)
+        templates = TEMPLATES_BY_LANGUAGE.get(detect_language(descriptions, latin=False) or "", self.templates)
+        phrases = [t.format(d.replace("_", " ")) for d in descriptions for t in templates]
+        vectors = self.encode(phrases).reshape(len(descriptions), len(templates), -1).mean(axis=1)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
     def predict(
