@@ -53,8 +53,10 @@ def data(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def trained(data, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "image-run"
-    return tamellm.train(data["train"], task="image-classify", run_dir=run_dir, epochs=2, seed=0,
-                         config={"data": {"test": str(data["test"]), "val_size": 0.2}})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TAMELLM_TRACKING", "0")
+        return tamellm.train(data["train"], task="image-classify", run_dir=run_dir, epochs=2, seed=0,
+                             config={"data": {"test": str(data["test"]), "val_size": 0.2}})
 
 
 def test_training_writes_a_run_and_an_image_model_folder(trained):

@@ -502,3 +502,22 @@ def compress_image_model(model: str | os.PathLike, output: str | os.PathLike,
     from tamellm.compression.image_int8 import compress_image_model as run_compress
 
     return run_compress(model, output, list(calibration))
+
+
+def train_fusion(data: str | os.PathLike, mode: str = "concat", modalities: str = "both",
+                 text_model: str | None = None, test: str | os.PathLike | None = None,
+                 run_dir: str | os.PathLike | None = None, seed: int = 0, resources: Any = None,
+                 **params: Any) -> Any:
+    """Train an image + text classifier on a CSV of (image path, text, label): frozen EfficientNet-Lite0 and
+    sentence-encoder features, fused by ``mode`` ("concat" + MLP, or "gated"); ``modalities`` "image" or
+    "text" trains the same head on one modality alone (the baselines); runs given the same ``resources``
+    (``tamellm.training.resources.TrainResources()``) encode the pairs once. Returns the run (``TrainResult``)."""
+    from tamellm.config import config_from_dict
+    from tamellm.training.task_adapters.fusion import train_fusion as run_fusion
+
+    data_section: dict[str, Any] = {"train": str(data)}
+    if test is not None:
+        data_section["test"] = str(test)
+    cfg = config_from_dict({"task": "image-text-classify", "seed": seed, "data": data_section}, "train_fusion()")
+    return run_fusion(cfg, run_dir=Path(run_dir) if run_dir is not None else None, params=params, mode=mode,
+                      modalities=modalities, text_model=text_model, resources=resources)

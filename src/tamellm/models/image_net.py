@@ -182,3 +182,15 @@ class OnnxImageNet(torch.nn.Module):
 @LOADERS.register("image-onnx")
 def _load_image_onnx(resolved: ResolvedModel) -> LoadedModel:
     return LoadedModel(resolved, OnnxImageNet(Path(resolved.path)), None)
+
+
+_FEATURES: ImageNet | None = None
+
+
+def imagenet_features_net() -> ImageNet:
+    """EfficientNet-Lite0 with its ImageNet weights, frozen, for 1280-d image features (read once per process)."""
+    global _FEATURES
+    if _FEATURES is None:
+        _FEATURES = pretrained_net(1000).eval()
+        _FEATURES.requires_grad_(False)
+    return _FEATURES

@@ -2,6 +2,7 @@
 
 from tamellm.training.task_adapters import (  # noqa: F401
     classification,
+    fusion,
     image_classification,
     instruction,
     token_classification,

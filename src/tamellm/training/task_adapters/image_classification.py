@@ -81,25 +81,31 @@ class ImageClassificationAdapter(TaskAdapter):
     @classmethod
     def load_splits(cls, config: Any) -> ImageSplits:
         """The config's image data, with validation / test cut from train (stratified) when not given."""
+        return cls.split_tables(config, read_image_table)
+
+    @staticmethod
+    def split_tables(config: Any, reader: Any) -> ImageSplits:
+        """Tables read by ``reader`` from the config's train / validation / test; missing parts cut from train."""
         from sklearn.model_selection import train_test_split
 
         data = config.data
-        frames = {"train": read_image_table(data.train)}
+        frames = {"train": reader(data.train)}
         for name, source in (("validation", data.validation), ("test", data.test)):
             if source is not None:
-                frames[name] = read_image_table(source)
+                frames[name] = reader(source)
         notes = []
         for name, size in (("test", data.test_size), ("validation", data.val_size)):
             if name in frames or not size:
                 continue
             train = frames["train"]
             counts = train["label"].value_counts()
-            stratify = train["label"] if counts.min() >= 2 else None
-            keep, cut = train_test_split(train, test_size=size, random_state=config.seed, stratify=stratify)
+            stratify = train["label"] if counts.min() >= 2 and train["label"].nunique() > 1 else None
+            rows = max(round(size * len(train)), train["label"].nunique() if stratify is not None else 1)
+            keep, cut = train_test_split(train, test_size=rows, random_state=config.seed, stratify=stratify)
             frames["train"], frames[name] = keep.reset_index(drop=True), cut.reset_index(drop=True)
-            notes.append(f"{name}: {len(cut)} images cut from train ({size:.0%}, stratified)")
+            notes.append(f"{name}: {len(cut)} rows cut from train ({size:.0%}, stratified)")
         if frames["train"]["label"].nunique() < 2:
-            raise DataError("image classification needs at least two classes", "add a second class folder")
+            raise DataError("classification needs at least two classes", "add examples of a second class")
         return ImageSplits(frames, notes)
 
     def __init__(self, splits: Any, options: dict) -> None:
