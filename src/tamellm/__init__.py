@@ -25,7 +25,8 @@ _EXPORTS = {
          "global_explanation", "inspect_data", "list_models", "load", "ner", "predict", "report", "runs",
          "sample_data", "similarity", "summarize", "train", "transcribe", "tune"], "tamellm.api"),
     **dict.fromkeys(["read_file", "read_files", "classify_files", "ner_files", "embed_files", "summarize_files",
-                     "explain_files", "classify_images", "explain_image", "compress_image_model"], "tamellm.api"),
+                     "explain_files", "classify_images", "explain_image", "compress_image_model", "train_fusion"],
+                    "tamellm.api"),
     "create_app": "tamellm.serving", "serve": "tamellm.serving",  # the HTTP service sits on top of the API
     "TamellmError": "tamellm.errors",
 }
