@@ -119,14 +119,16 @@ def build_nb_classifier(folder: Path, texts: list[str], labels: list[str], min_c
 
 def replay_events(pool: dict[str, list[str]], entities: dict[str, str], seed: int, hours: float = 24,
                   per_hour: float = 30.0, episode_entity: str | None = None, episode_start_h: float = 16,
-                  episode_hours: float = 2, episode_negative: float = 0.8, background_negative: float = 0.15,
+                  episode_hours: float = 2, episode_negative: float = 0.8, episode_positive: float = 0.05,
+                  episode_rate: float = 1.0, background_negative: float = 0.15,
                   background_positive: float = 0.25, unmatched_per_hour: float = 6.0, late_fraction: float = 0.05,
                   max_late_s: float = 240, start: datetime | None = None) -> list[dict]:
     """Events (dicts with id, timestamp, text, source) in arrival order.
 
     ``pool`` maps bearish/bullish/neutral to real texts; each entity (name -> the alias put
-    in its texts) gets Poisson arrivals; ``episode_entity`` gets mostly bearish texts
-    during the episode. A few events arrive late (out of order, within ``max_late_s``).
+    in its texts) gets Poisson arrivals; during the episode ``episode_entity``'s texts are bearish
+    with probability ``episode_negative`` and bullish with ``episode_positive``, and arrive
+    ``episode_rate`` times as often. A few events arrive late (out of order, within ``max_late_s``).
     """
     rng = random.Random(seed)
     start = start or datetime(2026, 1, 5, tzinfo=UTC)
@@ -142,12 +144,14 @@ def replay_events(pool: dict[str, list[str]], entities: dict[str, str], seed: in
     for entity, alias in entities.items():
         t = 0.0
         while True:
-            t += rng.expovariate(per_hour / 3600)
+            during = entity == episode_entity and episode_start_h <= t / 3600 < episode_start_h + episode_hours
+            t += rng.expovariate(per_hour * (episode_rate if during else 1.0) / 3600)
             if t >= hours * 3600:
                 break
             hour = t / 3600
             in_episode = entity == episode_entity and episode_start_h <= hour < episode_start_h + episode_hours
-            label = draw(episode_negative, 0.05) if in_episode else draw(background_negative, background_positive)
+            label = (draw(episode_negative, episode_positive) if in_episode
+                     else draw(background_negative, background_positive))
             text = rng.choice(pool[label])
             text = f"{alias}: {text}" if rng.random() < 0.5 else f"{text} ({alias})"
             add(t, text, entity)

@@ -15,6 +15,16 @@ from tamellm.errors import ConfigError, DataError
 log = logging.getLogger("tamellm.apps.monitor")
 
 CASHTAG = re.compile(r"(?<![\w$])\$([A-Za-z][A-Za-z0-9.]{0,9})\b")
+# Legal-form words that name the same company ("Globex Corp." is "Globex Corporation" is "Globex").
+LEGAL_FORMS = {"inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "plc", "llc", "lp",
+               "group", "holdings", "holding", "sa", "ag", "nv", "se", "the"}
+
+
+def organisation_key(name: str) -> str:
+    """A company name without case, punctuation, possessive and legal-form words: the key NER matches on."""
+    words = re.sub(r"'s\b", "", name.casefold()).replace("&", " and ")
+    kept = [w for w in re.findall(r"[\w]+", words) if w not in LEGAL_FORMS]
+    return " ".join(kept)
 
 
 def load_watchlist(source: str | os.PathLike | dict) -> dict[str, list[str]]:
@@ -61,7 +71,9 @@ class EntityMatcher:
     An alias matches as whole words, ignoring case ("apple" in "Apple's" counts, "pineapple"
     does not); a cashtag ``$XYZ`` matches the entity XYZ when it is watched, or any cashtag
     when ``all_cashtags`` is on; ``ner`` (a function texts -> organisation names per text,
-    e.g. from ``tamellm.ner``) adds organisations whose name equals an alias.
+    e.g. from ``tamellm.ner``) adds organisations whose name is an alias once case, punctuation and
+    legal forms are set aside (``Globex Corp.`` for the alias ``Globex Corporation``), which the
+    exact alias match misses.
     """
 
     def __init__(self, watchlist: dict[str, list[str]], all_cashtags: bool = False,
@@ -73,6 +85,7 @@ class EntityMatcher:
         for entity, aliases in watchlist.items():
             for alias in aliases:
                 self._by_alias.setdefault(alias.lower(), entity)
+        self._by_organisation = {organisation_key(a): e for a, e in self._by_alias.items() if organisation_key(a)}
         ordered = sorted(self._by_alias, key=len, reverse=True)  # longest first: "Apple Inc" before "Apple"
         self._pattern = re.compile("|".join(_alias_pattern(a) for a in ordered), re.IGNORECASE) if ordered else None
         self._tickers = {e.upper(): e for e in watchlist}
@@ -97,7 +110,7 @@ class EntityMatcher:
         if self.ner is not None and texts:
             for found, orgs in zip(matched, self.ner(list(texts)), strict=True):
                 for org in orgs:
-                    entity = self._by_alias.get(org.strip().lower())
+                    entity = self._by_alias.get(org.strip().lower()) or self._by_organisation.get(organisation_key(org))
                     if entity and entity not in found:
                         found.append(entity)
         return matched
