@@ -24,8 +24,8 @@ LAYERS: list[set[str]] = [
     {"explanations"},  # attribution methods over a model's functions: below the task models that use them
     {"tasks"},  # TaskSpec, TaskModel classes, load, backends
     {"config"},  # validates task names against the task registry
-    {"training", "evaluation"},
-    {"compression", "reports", "robust"},  # robust: perturbation tests over tasks, explanations, evaluation
+    {"training", "evaluation", "robust"},  # robust: perturbation tests and attack (training augments with them)
+    {"compression", "reports"},
     {"tuning"},
     {"api"},  # the public API: every function a user calls
     {"apps"},  # ready applications, built on the public API

@@ -79,6 +79,12 @@ def train_command(
     text_column: TextColumnOption = None,
     label_column: LabelColumnOption = None,
     json_output: JsonOption = False,
+    augment: Annotated[str | None, typer.Option("--augment", help="Augment the training data: eda | perturb "
+                                                "(robustness perturbations); off by default.")] = None,
+    adversarial: Annotated[str | None, typer.Option("--adversarial", help="Adversarial training on the "
+                                                    "embeddings: fgm | pgd; off by default.")] = None,
+    epsilon: Annotated[float | None, typer.Option("--epsilon", help="Perturbation size for --adversarial "
+                                                  "(L2 per example, default 1.0).")] = None,
 ) -> None:
     """Fine-tune a model on your data; hyperparameters are tuned unless you give them.
 
@@ -96,9 +102,14 @@ def train_command(
     if not json_output:
         show_columns(api.inspect_data(job.data.train, job.task, job.data.text_column, job.data.label_column))
     hyper = job.train.strategy != "auto" or job.train.learning_rate is not None or job.train.epochs is not None
+    robust = {k: v for k, v in (("augment", augment), ("adversarial", adversarial), ("epsilon", epsilon))
+              if v is not None}
     if hyper and not (budget or trials or backend or ray_address):
-        run_single({"config": job, "run_dir": output, "resume": resume}, json_output)
+        run_single({"config": job, "run_dir": output, "resume": resume, **robust}, json_output)
         return
+    if robust:
+        raise typer.BadParameter("--augment / --adversarial / --epsilon apply to one training run: give the "
+                                 "strategy too (e.g. --strategy full), without --budget / --trials")
     if not (budget or trials or config):
         budget = DEFAULT_BUDGET  # a few minutes; a config's own tune.budget / tune.trials apply otherwise
     run_tune({"config": job, "budget": budget, "trials": trials,

@@ -22,6 +22,7 @@ import torch
 from safetensors.torch import load_file
 
 from tamellm.progress import progress
+from tamellm.training.adversarial import make_adversary
 from tamellm.training.callbacks import Tracker, fan_out
 from tamellm.training.checkpoint import (
     find_checkpoint,
@@ -97,6 +98,7 @@ def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[di
     total = max(1, math.ceil(steps_per_epoch * params.epochs))
     eval_steps = params.eval_steps or max(1, total // EVALUATIONS_PER_RUN)
     optimizer = _optimizer(model, params)
+    adversary = make_adversary(model, params)
     name, direction = adapter.primary
     state = {"step": 0, "epoch": 0, "batch": 0, "best_value": None, "best_step": 0, "bad_evals": 0,
              "history": [], "elapsed": 0.0, "loss_sum": 0.0, "loss_count": 0, "horizon": total, "paced": False}
@@ -119,8 +121,11 @@ def train_loop(model: torch.nn.Module, adapter: Any, features: dict[str, list[di
                                     dist.world_size)
             for index in range(state["batch"], len(batches)):
                 batch = collate([train[i] for i in batches[index]], pad_id, adapter.sequence_labels)
-                loss = adapter.loss(model, batch)
-                (loss / params.gradient_accumulation).backward()
+                if adversary is None:
+                    loss = adapter.loss(model, batch)
+                    (loss / params.gradient_accumulation).backward()
+                else:  # clean and adversarial passes, gradients summed (training/adversarial.py)
+                    loss = adversary.step(lambda b=batch: adapter.loss(model, b), params.gradient_accumulation)
                 state["loss_sum"] += float(loss.detach())
                 state["loss_count"] += 1
                 state["batch"] = index + 1

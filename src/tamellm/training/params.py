@@ -13,7 +13,8 @@ from tamellm.training.strategies import STRATEGIES
 
 FLAT_KEYS = ("strategy", "learning_rate", "epochs", "batch_size", "max_length", "warmup_ratio", "weight_decay",
              "scheduler", "class_weights", "gradient_accumulation", "max_grad_norm", "early_stopping_patience",
-             "lora_r", "lora_alpha", "lora_dropout", "num_virtual_tokens", "eval_steps")
+             "lora_r", "lora_alpha", "lora_dropout", "num_virtual_tokens", "eval_steps",
+             "augment", "augment_ratio", "adversarial", "epsilon", "adversarial_steps")
 DEFAULT_EPOCHS = 3.0
 DEFAULT_BATCH = 32
 DEFAULT_VIRTUAL_TOKENS = 20
@@ -47,6 +48,11 @@ class TrainParams:
     eval_steps: int | None = None
     seed: int = 0
     eval_batch_size: int = EVAL_BATCH_SIZE
+    augment: str = "none"  # training/augment.py AUGMENTERS: "eda", "perturb"
+    augment_ratio: float = 0.5  # augmented rows per training row
+    adversarial: str = "none"  # training/adversarial.py ADVERSARIES: "fgm", "pgd"
+    epsilon: float = 1.0  # L2 bound of the embedding perturbation, per example
+    adversarial_steps: int = 3  # PGD's ascent steps
 
     def as_dict(self) -> dict[str, Any]:
         """The params as a plain dict (params.json, trackers, strategies and adapters that read by name)."""
@@ -99,4 +105,23 @@ def resolve_params(config: TamellmConfig, params: dict | None = None) -> TrainPa
         class_weights=chosen["class_weights"], lora_r=int(chosen["lora_r"]), lora_alpha=int(chosen["lora_alpha"]),
         lora_dropout=float(chosen["lora_dropout"]),
         num_virtual_tokens=int(chosen.get("num_virtual_tokens") or DEFAULT_VIRTUAL_TOKENS),
-        eval_steps=None if chosen.get("eval_steps") is None else int(chosen["eval_steps"]), seed=config.seed)
+        eval_steps=None if chosen.get("eval_steps") is None else int(chosen["eval_steps"]), seed=config.seed,
+        **_robust_training(chosen))
+
+
+def _robust_training(chosen: dict) -> dict:
+    """augment / adversarial knobs (absent from config.train: flat keys or defaults), names checked."""
+    from tamellm.training.adversarial import ADVERSARIES
+    from tamellm.training.augment import AUGMENTERS
+
+    out = {"augment": str(chosen.get("augment") or "none"), "augment_ratio": float(chosen.get("augment_ratio", 0.5)),
+           "adversarial": str(chosen.get("adversarial") or "none"), "epsilon": float(chosen.get("epsilon", 1.0)),
+           "adversarial_steps": int(chosen.get("adversarial_steps", 3))}
+    for key, table in (("augment", AUGMENTERS), ("adversarial", ADVERSARIES)):
+        if out[key] != "none" and out[key] not in table:
+            raise ConfigError(f"{key} '{out[key]}' is not known.{did_you_mean(out[key], table.names())}",
+                              "accepted: none, " + ", ".join(table.names()))
+    if out["augment_ratio"] < 0 or out["epsilon"] <= 0 or out["adversarial_steps"] < 1:
+        raise ConfigError("augment_ratio must be >= 0, epsilon > 0 and adversarial_steps >= 1",
+                          f"got {out['augment_ratio']}, {out['epsilon']}, {out['adversarial_steps']}")
+    return out
