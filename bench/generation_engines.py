@@ -5,8 +5,8 @@ One command (under the shared heavy lock):
 
 Same chat prompt, greedy decoding, ``--max-new-tokens`` (128) new tokens. Engines:
 ``transformers`` (tamellm's torch path on the dequantized fp32 copy: the baseline),
-``onnxruntime-genai int8`` (tamellm's default engine), ``onnxruntime-genai int4`` and
-``ctranslate2 int8`` (the other prebuilt-wheel candidates, run directly), and
+``onnxruntime-genai int8`` (tamellm's default engine), ``ctranslate2 int8`` (tamellm's
+``backend="ctranslate2"``), ``onnxruntime-genai int4`` (the same generator on an int4 copy), and
 ``llama.cpp`` (tamellm's backend on the shipped Q4_1 GGUF) when ``make llama`` was run.
 The engines run round-robin (A, B, C, A, B, C, ...) so background load falls on every
 engine alike. Per engine: median / min / max new tokens per second, median time to
@@ -101,39 +101,6 @@ def genai_raw(messages: list[dict], precision: str) -> tuple[Runner, Path]:
     return run, folder
 
 
-def ctranslate2_raw(messages: list[dict]) -> tuple[Runner, Path]:
-    """CTranslate2 int8 on a converted copy (cached under $TAMELLM_HOME/bench)."""
-    import ctranslate2
-    from ctranslate2.converters import TransformersConverter
-    from transformers import AutoTokenizer
-
-    from tamellm.models import resolve
-    from tamellm.paths import cache_dir
-    from tamellm.tasks.ort_genai import source_folder
-
-    source = source_folder(resolve(MODEL))
-    folder = cache_dir("bench") / f"ct2-int8-{source.name}"
-    if not (folder / "model.bin").exists():
-        TransformersConverter(str(source)).convert(str(folder), quantization="int8", force=True)
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    tokens = tokenizer.convert_ids_to_tokens(tokenizer(prompt, add_special_tokens=False)["input_ids"])
-    generator = ctranslate2.Generator(str(folder), device="cpu", compute_type="int8",
-                                      intra_threads=os.cpu_count() or 1)
-
-    def run(n: int) -> tuple[int, str, float]:
-        start = time.perf_counter()
-        ids = []
-        for step in generator.generate_tokens(tokens, max_length=n, sampling_topk=1,
-                                              end_token=tokenizer.eos_token):
-            if step.token_id == tokenizer.eos_token_id:
-                break
-            ids.append(step.token_id)
-        return len(ids), tokenizer.decode(ids, skip_special_tokens=True).strip(), time.perf_counter() - start
-
-    return run, folder
-
-
 def weights_mb(folder: Path | None) -> float | None:
     """Size of the weight files one token reads (ONNX data, CTranslate2 model.bin, GGUF), in MB."""
     if folder is None:
@@ -169,7 +136,7 @@ def main() -> None:
         "transformers": lambda: tamellm_engine("transformers", messages),
         "onnxruntime-genai-int8": lambda: tamellm_engine("onnxruntime-genai", messages),
         "onnxruntime-genai-int4": lambda: genai_raw(messages, "int4"),
-        "ctranslate2-int8": lambda: ctranslate2_raw(messages),
+        "ctranslate2-int8": lambda: tamellm_engine("ctranslate2", messages),
         "llama.cpp": lambda: tamellm_engine("llama.cpp", messages),
     }
     wanted = [e.strip() for e in args.engines.split(",") if e.strip()]

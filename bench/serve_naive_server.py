@@ -1,6 +1,9 @@
-"""Baseline of bench/serve_throughput.py: a naive FastAPI server, a transformers pipeline call per request.
+"""Baseline of bench/serve_throughput.py: a naive FastAPI server, one model call per request.
 
-Run: .venv/bin/python bench/serve_naive_server.py MODEL_FOLDER PORT
+/v1/classify: a transformers ``pipeline("text-classification")`` call per request;
+/v1/embeddings: a sentence-transformers ``encode`` call per request (the MiniLM encoder).
+
+Run: .venv/bin/python bench/serve_naive_server.py MODEL_FOLDER PORT [ENCODER_FOLDER]
 """
 
 from __future__ import annotations
@@ -17,9 +20,23 @@ class Body(BaseModel):
     input: str
 
 
-def build(folder: str) -> FastAPI:
+class EmbedBody(BaseModel):
+    input: str
+    model: str | None = None
+
+
+def build(folder: str, encoder: str | None = None) -> FastAPI:
     classifier = pipeline("text-classification", model=folder, device="cpu", top_k=None)
     app = FastAPI()
+    if encoder:
+        from sentence_transformers import SentenceTransformer
+
+        embedder = SentenceTransformer(encoder, device="cpu")
+
+        @app.post("/v1/embeddings")
+        def embed(body: EmbedBody) -> dict:  # one text per call, in FastAPI's thread pool
+            vector = embedder.encode(body.input)
+            return {"object": "list", "data": [{"object": "embedding", "index": 0, "embedding": vector.tolist()}]}
 
     @app.post("/v1/classify")
     def classify(body: Body) -> dict:  # a plain def: FastAPI runs it in its thread pool, one text per call
@@ -38,4 +55,5 @@ def build(folder: str) -> FastAPI:
 
 
 if __name__ == "__main__":
-    uvicorn.run(build(sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
+    uvicorn.run(build(sys.argv[1], sys.argv[3] if len(sys.argv) > 3 else None), host="127.0.0.1",
+                port=int(sys.argv[2]), log_level="warning")

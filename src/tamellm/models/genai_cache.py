@@ -27,6 +27,7 @@ from tamellm.paths import cache_dir
 log = logging.getLogger(__name__)
 
 GENAI_CONFIG = "genai_config.json"
+SOURCE_CONFIG = "source_config.json"  # the source model's config.json, beside the engine's files
 PRECISION = "int8"  # int4 re-quantizes already-quantized GGUF weights and loses the answer's wording (bench)
 # prune_lm_head: the prompt's pass computes logits for its last position only (a faster first token).
 # int8 blocks are asymmetric (uint8 + zero point): symmetric int8 turned SmolLM2's "The capital of France
@@ -92,9 +93,10 @@ def ensure_genai(source: Path, precision: str = PRECISION) -> Path:
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
             raise ModelFormatError(f"onnxruntime-genai could not build {source}: {' | '.join(tail)}",
                                    "use backend='transformers'")
-        for extra in ("generation_config.json", "config.json"):  # eos ids and context size without torch
-            if (source / extra).exists() and not (tmp / extra).exists():
-                shutil.copy2(source / extra, tmp / extra)
+        # The model's eos ids and context size, read without torch (the engine keeps its own config.json).
+        for extra, name in (("generation_config.json", "generation_config.json"), ("config.json", SOURCE_CONFIG)):
+            if (source / extra).exists() and not (tmp / name).exists():
+                shutil.copy2(source / extra, tmp / name)
         try:
             tmp.rename(target)
         except OSError:  # another process built it meanwhile: keep theirs

@@ -6,6 +6,7 @@ model for a task.
 """
 
 from tamellm.tasks import (  # noqa: F401 - each module registers its TaskSpec (or backend)
+    ctranslate2_backend,
     embed,
     generate,
     image_classification,
