@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -522,7 +523,8 @@ def test_train_from_upload_to_a_usable_model(page, server, tmp_path, tiny_bert_d
     page.get_by_test_id("train-trials-count").fill("2")
     page.get_by_test_id("train-start").click()
     status = page.get_by_test_id("train-status")
-    sync_api.expect(status).to_contain_text("Job ")
+    sync_api.expect(page.locator("#train-hint")).to_contain_text("tamellm train --data")  # the new job started
+    sync_api.expect(status).to_have_attribute("data-status", re.compile("queued|running"))
     hint = page.locator("#train-hint").text_content()
     page.reload()  # the job lives on the server: the page finds it again and follows it
     page.locator("body[data-ready=true]").wait_for(state="attached")
