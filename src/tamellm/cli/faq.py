@@ -13,6 +13,10 @@ faq_app = typer.Typer(help="A FAQ assistant: build an index from a FAQ file, ask
                       no_args_is_help=True)
 
 ModeOption = Annotated[str, typer.Option("--mode", help="hybrid (dense + BM25, default), dense or bm25.")]
+RerankOption = Annotated[
+    bool | None, typer.Option("--rerank/--no-rerank",
+                              help="Reorder candidates with the index's cross-encoder (default: when it has one).")
+]
 ThresholdOption = Annotated[
     float | None, typer.Option("--threshold", help="Hand off below this confidence (default: the calibrated one).")
 ]
@@ -31,12 +35,22 @@ def build_command(
         str | None, typer.Option("--id-column", help="Id column (default: 'id', else the row number).")
     ] = None,
     threshold: ThresholdOption = None,
+    tune: Annotated[
+        bool, typer.Option("--tune", help="Adapt the encoder to this FAQ first (contrastive, on its own pairs).")
+    ] = False,
+    tune_loss: Annotated[
+        str, typer.Option("--tune-loss", help="in-batch (default: in-batch negatives) or pairs (few-shot's).")
+    ] = "in-batch",
+    rerank: Annotated[
+        bool, typer.Option("--rerank", help="Train a cross-encoder reranker from the encoder's body on this FAQ.")
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Index a FAQ: embeddings, BM25 and a handoff threshold calibrated on the FAQ itself."""
+    """Index a FAQ: embeddings, BM25, a fusion weight and a handoff threshold calibrated on the FAQ itself."""
     from tamellm.apps.faq import build_faq
 
-    result = build_faq(data, output, model, question_column, answer_column, id_column, threshold)
+    result = build_faq(data, output, model, question_column, answer_column, id_column, threshold, tune=tune,
+                       rerank=rerank, tune_loss=tune_loss)
     if json_output:
         print_json(result.to_dict())
         return
@@ -45,6 +59,13 @@ def build_command(
     cal = result.calibration
     console.print(f"Indexed {result.entries} entries from {data} into {result.folder} in {result.seconds:.1f} s; "
                   f"handoff below confidence {cal['threshold']:.3f} ({cal['method']})", highlight=False)
+    fusion = result.fusion
+    if fusion.get("method") == "score":
+        console.print(f"Fusion: {fusion['dense_weight']:.1f} × dense + {1 - fusion['dense_weight']:.1f} × BM25 "
+                      f"(calibrated on {fusion['simulated_queries']} questions made from the FAQ)", highlight=False)
+    for name, info in result.models.items():
+        console.print(f"--{name}: {info['steps']} steps in {info['seconds']:.0f} s, model in "
+                      f"{result.folder / info['folder']}", highlight=False)
 
 
 @faq_app.command("ask")
@@ -63,18 +84,26 @@ def ask_command(
     ] = "smollm2-135m-instruct",
     mode: ModeOption = "hybrid",
     threshold: ThresholdOption = None,
+    rerank: RerankOption = None,
+    intent_model: Annotated[
+        str | None, typer.Option("--intent-model", help="Classifier folder: label the question's intent too "
+                                                         "(e.g. trained on Banking77), for routing.")
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Answer a question from the FAQ, citing the entry, or hand off when the FAQ does not answer it."""
     from tamellm.apps.faq import FaqAssistant
 
-    assistant = FaqAssistant.load(folder, threshold=threshold, mode=mode, top_k=top_k, chat_model=chat_model)
+    assistant = FaqAssistant.load(folder, threshold=threshold, mode=mode, top_k=top_k, chat_model=chat_model,
+                                  rerank=rerank, intent_model=intent_model)
     result = assistant.ask(question, history=history or None, generate=generate)
     if json_output:
         print_json(result.to_dict())
         return
     console.print(result.reply, highlight=False)
     verdict = "handoff" if result.handoff else "answered"
+    if result.intent:
+        console.print(f"\n[dim]intent: {result.intent['label']} ({result.intent['score']:.2f})[/dim]")
     console.print(f"\n[dim]{verdict}: confidence {result.confidence:.3f}, threshold {result.threshold:.3f}"
                   f"{', read as a follow-up' if result.follow_up else ''}[/dim]")
     for answer in result.answers:
@@ -92,12 +121,13 @@ def eval_command(
     ] = None,
     mode: ModeOption = "hybrid",
     threshold: ThresholdOption = None,
+    rerank: RerankOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """recall@1, recall@5, MRR, handoff rate and handoff accuracy on labelled questions."""
     from tamellm.apps.faq import FaqAssistant, evaluate
 
-    assistant = FaqAssistant.load(folder, threshold=threshold, mode=mode)
+    assistant = FaqAssistant.load(folder, threshold=threshold, mode=mode, rerank=rerank)
     metrics = evaluate(assistant, data, question_column, expected_column)
     if json_output:
         print_json(metrics)

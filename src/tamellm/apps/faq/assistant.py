@@ -6,8 +6,10 @@ import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from tamellm.apps.faq import store
 from tamellm.apps.faq.build import build_index, index_meta
@@ -15,6 +17,8 @@ from tamellm.apps.faq.calibration import calibrate
 from tamellm.apps.faq.checks import MAX_QUESTION_CHARS, check_question
 from tamellm.apps.faq.entries import FaqEntry
 from tamellm.apps.faq.index import MODES, FaqIndex, Hit, Mode, embed
+from tamellm.apps.faq.rerank import DEPTH as RERANK_DEPTH
+from tamellm.apps.faq.rerank import Reranker
 from tamellm.errors import InputError
 
 TOP_K = 5
@@ -55,9 +59,13 @@ class FaqReply:
     query: str = ""
     follow_up: bool = False
     cited: list[str] = field(default_factory=list)
+    intent: dict | None = None  # {"label", "score"} from the intent classifier, when the assistant has one
 
     def to_dict(self) -> dict:
-        return {"answers": [a.to_dict() for a in self.answers], "handoff": self.handoff, "reply": self.reply}
+        out = {"answers": [a.to_dict() for a in self.answers], "handoff": self.handoff, "reply": self.reply}
+        if self.intent is not None:
+            out["intent"] = self.intent
+        return out
 
     @property
     def best(self) -> FaqAnswer | None:
@@ -122,7 +130,8 @@ class FaqAssistant:
 
     def __init__(self, index: FaqIndex, folder: str | os.PathLike | None = None, threshold: float | None = None,
                  mode: Mode = "hybrid", top_k: int = TOP_K, chat_model: str = CHAT_MODEL,
-                 generate_sources: int = 3) -> None:
+                 generate_sources: int = 3, rerank: bool | None = None,
+                 intent_model: str | os.PathLike | None = None) -> None:
         if mode not in MODES:
             raise InputError(f"Unknown retrieval mode '{mode}'", f"use one of {', '.join(MODES)}")
         self.index = index
@@ -132,6 +141,10 @@ class FaqAssistant:
         self.top_k = top_k
         self.chat_model = chat_model
         self.generate_sources = max(1, generate_sources)  # retrieved answers the chat model may read
+        self.rerank = rerank  # None: rerank when the index has a reranker that passed its build-time check
+        self._reranker = None
+        self.intent_model = intent_model  # a classifier folder (e.g. Banking77 intents) for routing
+        self._intent = None
         self._lock = threading.Lock()  # one update at a time; readers keep the index they started with
 
     @classmethod
@@ -146,8 +159,49 @@ class FaqAssistant:
         return cls(build_index(_as_entries(entries, []), encoder), None, **options)
 
     def warm_up(self) -> None:
-        """Load the encoder now (a server calls this before it says it is ready)."""
+        """Load the encoder (and the reranker, the intent classifier) now (a server calls this before it is ready)."""
         embed(["warm up"], self.index.encoder)
+        self.reranker()
+        self.intent_classifier()
+
+    def reranker(self) -> Reranker | None:
+        """The index's cross-encoder when reranking is on and the index has one (loaded once)."""
+        if self.rerank is False:
+            return None
+        folder = store.reranker_folder(self.folder, self.index.meta)
+        if folder is None:
+            if self.rerank:
+                raise InputError("This FAQ index has no reranker", "build it with `tamellm faq build ... --rerank`")
+            return None
+        if self.rerank is None and not self.index.meta["rerank"].get("enabled", True):
+            return None  # it ranked the build's check questions worse than the retriever: only on request
+        if self._reranker is None:
+            self._reranker = Reranker.load(folder)
+        return self._reranker
+
+    def intent_classifier(self):
+        """The intent classifier (loaded once), or None when the assistant has none."""
+        if self.intent_model is None:
+            return None
+        if self._intent is None:
+            import tamellm.api as api
+
+            loaded = api.load(self.intent_model)
+            if loaded.task != "classify":
+                raise InputError(f"The intent model '{self.intent_model}' is a {loaded.task} model, not a classifier",
+                                 "pass a classifier folder trained with `tamellm train` (e.g. on Banking77 intents)")
+            self._intent = loaded
+        return self._intent
+
+    def _reranked(self, query: str, hits: list[Hit], k: int) -> list[Hit]:
+        """The retrieved ``hits`` reordered by the cross-encoder, scored by its probability of relevance."""
+        reranker = self.reranker()
+        if reranker is None:
+            return hits[:k]
+        logits = reranker.scores(query, [self.index.entries[h.position] for h in hits])
+        probability = 1 / (1 + np.exp(-logits.astype(np.float64)))
+        order = np.argsort(-logits, kind="stable")[:k]
+        return [replace(hits[i], score=float(probability[i])) for i in order]
 
     @property
     def threshold(self) -> float:
@@ -173,19 +227,26 @@ class FaqAssistant:
         index = self.index
         k = max(top_k or self.top_k, 1)
         mode = mode or self.mode
-        hits = index.search(text, k, mode)
+        depth = max(k, RERANK_DEPTH) if self.reranker() is not None else k  # candidates the reranker reorders
+        hits = index.search(text, depth, mode)
         query, follow_up = text, False
         earlier = previous_questions(history)
         if earlier:
             joined = f"{earlier[-1]} {text}"
-            joined_hits = index.search(text, k, mode, context=earlier[-1])
+            joined_hits = index.search(text, depth, mode, context=earlier[-1])
             standalone_weak = hits[0].dense < self.threshold <= joined_hits[0].dense
             if standalone_weak or (looks_like_follow_up(text) and joined_hits[0].dense >= hits[0].dense):
                 hits, query, follow_up = joined_hits, joined, True
+        hits = self._reranked(query, hits, k)
         answers = [_answer(index, hit) for hit in hits]
         confidence = hits[0].dense
         handoff = confidence < self.threshold
-        return FaqReply(answers, handoff, "", round(confidence, 4), self.threshold, query, follow_up)
+        intent = None
+        classifier = self.intent_classifier()
+        if classifier is not None:  # the question alone: routing labels the customer's words, not the history
+            label = classifier.predict(text)
+            intent = {"label": label.label, "score": round(float(label.score), 4)}
+        return FaqReply(answers, handoff, "", round(confidence, 4), self.threshold, query, follow_up, intent=intent)
 
     def ask(self, question: str, history: History | None = None, top_k: int | None = None,
             generate: bool = False, mode: Mode | None = None, max_new_tokens: int = 120) -> FaqReply:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tamellm.apps.faq import store
-from tamellm.apps.faq.calibration import calibrate
+from tamellm.apps.faq.calibration import calibrate, calibrate_fusion
 from tamellm.apps.faq.checks import main_scripts, script_counts
 from tamellm.apps.faq.entries import FaqEntry, FaqFileReport, read_faq
 from tamellm.apps.faq.index import DEFAULT_ENCODER, FaqIndex
@@ -23,10 +24,13 @@ class BuildResult:
     report: FaqFileReport
     calibration: dict
     seconds: float
+    fusion: dict = field(default_factory=dict)
+    models: dict = field(default_factory=dict)  # "tune" / "rerank": what training did, and the model's folder
 
     def to_dict(self) -> dict:
         return {"folder": str(self.folder), "entries": self.entries, "report": self.report.to_dict(),
-                "calibration": self.calibration, "seconds": round(self.seconds, 2)}
+                "calibration": self.calibration, "fusion": self.fusion, "models": self.models,
+                "seconds": round(self.seconds, 2)}
 
 
 def resolve_encoder(encoder: str | os.PathLike | None) -> str:
@@ -45,25 +49,63 @@ def index_meta(index: FaqIndex, calibration: dict) -> dict:
 
 
 def build_index(entries: list[FaqEntry], encoder: str | os.PathLike | None = None,
-                threshold: float | None = None) -> FaqIndex:
-    """An index of ``entries`` with its handoff threshold calibrated (or ``threshold`` when given)."""
+                threshold: float | None = None, fusion: dict | None = None) -> FaqIndex:
+    """An index of ``entries`` with its handoff threshold and fusion weight calibrated on the FAQ itself
+    (or ``threshold`` / ``fusion`` when given)."""
     index = FaqIndex.build(entries, resolve_encoder(encoder))
     calibration = calibrate(index)
     if threshold is not None:
         calibration = {**calibration, "calibrated_threshold": calibration["threshold"], "threshold": threshold,
                        "method": "given"}
-    index.meta = index_meta(index, calibration)
+    index.meta = {**index_meta(index, calibration), "fusion": fusion or calibrate_fusion(index)}
     return index
 
 
 def build_faq(data: str | os.PathLike, output: str | os.PathLike, encoder: str | os.PathLike | None = None,
               question_column: str | None = None, answer_column: str | None = None, id_column: str | None = None,
-              threshold: float | None = None) -> BuildResult:
-    """Read the FAQ file ``data``, index it with ``encoder`` (default ``minilm-l6``) and write it to ``output``."""
+              threshold: float | None = None, tune: bool = False, rerank: bool = False,
+              tune_loss: str = "in-batch") -> BuildResult:
+    """Read the FAQ file ``data``, index it with ``encoder`` (default ``minilm-l6``) and write it to ``output``.
+
+    ``tune`` first adapts the encoder to this FAQ (contrastively, on its own question/answer pairs);
+    ``rerank`` trains a cross-encoder from the encoder's body that reorders the best candidates.
+    Both models are written inside ``output`` and travel with it.
+    """
     start = time.perf_counter()
-    store.check_target(output)  # before the slow part
+    folder = store.check_target(output)  # before the slow part
     entries, report = read_faq(data, question_column, answer_column, id_column)
-    index = build_index(entries, encoder, threshold)
+    models: dict[str, dict] = {}
+    base = resolve_encoder(encoder)
+    staged: list[tuple[Path, Path]] = []  # (staging, final): models are trained under a hidden name first
+
+    def stage(prefix: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        name = store.new_model_name(prefix)
+        staged.append((folder / f".staging-{name}", folder / name))
+        return staged[-1][0]
+
+    try:
+        if tune:
+            from tamellm.apps.faq.tune import tune_encoder
+
+            models["tune"] = tune_encoder(entries, stage("encoder"), base, loss=tune_loss)
+        index = build_index(entries, staged[0][0].resolve() if tune else base, threshold)
+        if rerank:
+            from tamellm.apps.faq.rerank import train_reranker
+
+            models["rerank"] = train_reranker(index, stage("reranker"), base)
+        for (_, final), info in zip(staged, models.values(), strict=True):
+            info["folder"] = final.name
+        index.meta.update(models)
+        for staging, final in staged:
+            os.replace(staging, final)
+        if tune:
+            index.encoder = str(staged[0][1].resolve())
+    except BaseException:
+        for staging, _ in staged:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
     index.meta["source"] = report.to_dict()
     folder = store.save(index, output)
-    return BuildResult(folder, len(entries), report, index.meta["calibration"], time.perf_counter() - start)
+    return BuildResult(folder, len(entries), report, index.meta["calibration"], time.perf_counter() - start,
+                       index.meta["fusion"], models)

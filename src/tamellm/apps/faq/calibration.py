@@ -95,3 +95,82 @@ def calibrate(index: FaqIndex, seed: int = 0) -> dict:
             "unrelated_p95": round(low, 4), "rewording_low": round(high, 4),
             "positives": len(pos), "negatives": len(neg),
             "positive_median": round(float(np.median(pos)), 4), "negative_median": round(float(np.median(neg)), 4)}
+
+
+FUSION_WEIGHTS = tuple(i / 10 for i in range(11))
+
+
+def simulated_queries(index: FaqIndex, rng: random.Random, limit: int = MAX_SAMPLES
+                      ) -> list[tuple[str, set[int], int | None]]:
+    """Questions the FAQ should answer, made from the FAQ alone: ``(text, right positions, position to hide)``.
+
+    Another question of an entry sharing the answer (the question itself hidden) when the FAQ has such
+    variants, and a rewording of every sampled question (any entry worded the same way counts as right).
+    """
+    def key(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    by_answer: dict[str, list[int]] = {}
+    by_question: dict[str, list[int]] = {}
+    for i, entry in enumerate(index.entries):
+        by_answer.setdefault(key(entry.answer), []).append(i)
+        by_question.setdefault(key(entry.question), []).append(i)
+    sample = sorted(rng.sample(range(len(index)), min(len(index), limit)))
+    out: list[tuple[str, set[int], int | None]] = []
+    for i in sample:
+        entry = index.entries[i]
+        siblings = {j for j in by_answer[key(entry.answer)]
+                    if key(index.entries[j].question) != key(entry.question)}
+        if siblings:
+            out.append((entry.question, siblings, i))
+        out.append((_drop_words(entry.question, rng), set(by_question[key(entry.question)]), None))
+    return out
+
+
+def _mean_reciprocal_rank(scores: np.ndarray, targets: list[set[int]]) -> float:
+    """MRR of the best right entry per row; ties with wrong entries count half (no lucky tie-breaks)."""
+    total = 0.0
+    for row, right in zip(scores, targets, strict=True):
+        wrong = np.ones(len(row), dtype=bool)
+        wrong[list(right)] = False
+        best = row[list(right)].max()
+        total += 1.0 / (1 + (row[wrong] > best).sum() + 0.5 * (row[wrong] == best).sum())
+    return total / max(len(targets), 1)
+
+
+def calibrate_fusion(index: FaqIndex, seed: int = 0) -> dict:
+    """The dense weight of score fusion that ranks simulated questions best (MRR), from the FAQ alone.
+
+    Ties go to the weight nearest 0.5 (both retrievers heard); reciprocal rank fusion's MRR on the same
+    questions is reported beside it. Too small a FAQ keeps reciprocal rank fusion.
+    """
+    from tamellm.apps.faq.fusion import fuse, score_fusion
+
+    if len(index) < MIN_EXAMPLES:
+        return {"method": "rrf", "why": "too few entries to calibrate a weight"}
+    queries = simulated_queries(index, random.Random(seed))
+    vectors = embed([text for text, _, _ in queries], index.encoder)
+    dense = vectors @ index.question_vectors.T
+    lexical = np.stack([index.lexical.scores(text) for text, _, _ in queries]).astype(np.float64)
+    for row, (_, _, hidden) in enumerate(queries):
+        if hidden is not None:  # the asked question itself is not in the index it is asked against
+            dense[row, hidden] = lexical[row, hidden] = -np.inf
+    targets = [right for _, right, _ in queries]
+
+    def hide(scores: np.ndarray) -> np.ndarray:
+        return np.where(np.isfinite(dense), scores, -np.inf)
+
+    safe_dense, safe_lexical = np.where(np.isfinite(dense), dense, -1.0), np.where(np.isfinite(lexical), lexical, 0.0)
+    by_weight = {w: _mean_reciprocal_rank(hide(np.stack([score_fusion(d, lx, w) for d, lx in
+                                                         zip(safe_dense, safe_lexical, strict=True)])), targets)
+                 for w in FUSION_WEIGHTS}
+    best = max(by_weight.values())
+    # weights within a quarter of one question's reciprocal rank of the best are equally good
+    near = 0.25 / len(queries)
+    weight = min((w for w, mrr in by_weight.items() if mrr >= best - near), key=lambda w: abs(w - 0.5))
+    rrf = _mean_reciprocal_rank(hide(np.stack([fuse(d, lx, {"method": "rrf"}) for d, lx in
+                                               zip(safe_dense, safe_lexical, strict=True)])), targets)
+    return {"method": "score", "dense_weight": weight, "simulated_queries": len(queries),
+            "variant_queries": sum(hidden is not None for _, _, hidden in queries),
+            "mrr_by_dense_weight": {str(w): round(float(m), 4) for w, m in by_weight.items()},
+            "rrf_mrr": round(float(rrf), 4)}

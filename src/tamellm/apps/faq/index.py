@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 
 from tamellm.apps.faq.entries import FaqEntry
-from tamellm.apps.faq.fusion import ranks, reciprocal_rank_fusion
+from tamellm.apps.faq.fusion import fuse
 from tamellm.apps.faq.lexical import LexicalIndex
 from tamellm.errors import InputError
 
@@ -81,7 +81,8 @@ class FaqIndex:
                context_weight: float = 0.5) -> list[Hit]:
         """The ``k`` best entries for ``query``, best first.
 
-        ``hybrid`` fuses the dense and BM25 rankings by reciprocal rank fusion (score in [0, 1]);
+        ``hybrid`` fuses the dense and BM25 scores as the index metadata says (``fusion``: a weighted
+        sum calibrated at build time, or reciprocal rank fusion for indexes without one);
         ``dense`` ranks by cosine similarity, ``bm25`` by BM25 score (the score is that retriever's).
         ``context`` (an earlier question) is added to the query with ``context_weight``: its vector to
         the query's vector and its BM25 scores to the query's, so the new question still leads.
@@ -103,7 +104,7 @@ class FaqIndex:
         elif mode == "bm25":
             score = lexical
         else:
-            score = reciprocal_rank_fusion([ranks(dense), ranks(lexical, floor=0.0)])
+            score = fuse(dense, lexical, self.meta.get("fusion"))
         order = np.argsort(-score, kind="stable")[: max(1, k)]
         return [Hit(int(i), float(score[i]), float(dense[i]), float(lexical[i])) for i in order]
 

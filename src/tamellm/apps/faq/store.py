@@ -14,6 +14,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from tamellm.errors import DataError, InputError
 MANIFEST = "faq.json"
 FORMAT = "tamellm-faq"
 VERSION = 1
+MODEL_PREFIXES = ("encoder", "reranker")  # models trained for this FAQ (--tune, --rerank), beside the generations
 
 
 def is_faq_folder(folder: str | os.PathLike) -> bool:
@@ -67,9 +69,26 @@ def check_target(folder: str | os.PathLike) -> Path:
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder} is a file, not a folder", "choose a folder for the FAQ index")
-    if folder.is_dir() and not is_faq_folder(folder) and any(not p.name.startswith(".") for p in folder.iterdir()):
+    if folder.is_dir() and not is_faq_folder(folder) and any(not p.name.startswith(".") and not _is_model_folder(p)
+                                                             for p in folder.iterdir()):
         raise InputError(f"{folder} already exists and is not a FAQ index", "choose a new or empty folder")
     return folder
+
+
+def _is_model_folder(path: Path) -> bool:
+    """A model trained for a FAQ being built here (the first build writes them before the index)."""
+    return path.is_dir() and path.name.split("-", 1)[0] in MODEL_PREFIXES and len(path.name.split("-", 1)) == 2
+
+
+def new_model_name(prefix: str) -> str:
+    """A fresh sub-folder name for a model trained for this FAQ (the current index may still use the old one)."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _model_folders(meta: dict) -> set[str]:
+    """The sub-folders of trained models that an index's metadata refers to."""
+    return {str(meta[key]["folder"]) for key in ("tune", "rerank") if isinstance(meta.get(key), dict)
+            and meta[key].get("folder")}
 
 
 def save(index: FaqIndex, folder: str | os.PathLike) -> Path:
@@ -96,6 +115,11 @@ def save(index: FaqIndex, folder: str | os.PathLike) -> Path:
     for old in folder.glob("g[0-9]*"):  # readers that opened the old generation already hold it in memory
         if old.name != generation and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
+    used = _model_folders(index.meta)
+    for prefix in MODEL_PREFIXES:  # models of an earlier build (a running server loaded its own already)
+        for old in folder.glob(f"{prefix}-*"):
+            if old.name not in used and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
     return folder
 
 
@@ -114,4 +138,14 @@ def load(folder: str | os.PathLike) -> FaqIndex:
     if len(questions) != len(entries):
         raise DataError(f"The FAQ index in {folder} is damaged ({len(entries)} entries, {len(questions)} vectors)",
                         "build it again")
-    return FaqIndex(entries, questions, lexical, meta.get("encoder", "minilm-l6"), meta)
+    encoder = meta.get("encoder", "minilm-l6")
+    if isinstance(meta.get("tune"), dict):  # a tuned encoder lives in the FAQ folder, wherever that was moved
+        encoder = str((folder / meta["tune"]["folder"]).resolve())
+    return FaqIndex(entries, questions, lexical, encoder, meta)
+
+
+def reranker_folder(folder: str | os.PathLike | None, meta: dict) -> Path | None:
+    """The cross-encoder trained for this FAQ (``--rerank``), if it has one."""
+    if folder is None or not isinstance(meta.get("rerank"), dict):
+        return None
+    return Path(folder) / meta["rerank"]["folder"]
