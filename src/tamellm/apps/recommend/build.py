@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,5 +124,9 @@ def build_recommender(interactions: str | os.PathLike, items: str | os.PathLike 
 
         ranker_dir, ranker_meta = train_ranker(model, budget_s=ranker_budget, seed=seed)
         model.meta["ranker"] = ranker_meta
-    folder = store.save(model, output, ranker_dir=ranker_dir)
+    try:
+        folder = store.save(model, output, ranker_dir=ranker_dir)
+    finally:
+        if ranker_dir is not None:  # the temporary folder the ranker was trained into
+            shutil.rmtree(ranker_dir.parent, ignore_errors=True)
     return BuildResult(folder, report, model.weights, time.perf_counter() - start)

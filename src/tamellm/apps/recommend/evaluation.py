@@ -116,6 +116,10 @@ def evaluate(interactions: str | os.PathLike, items: str | os.PathLike | list, h
         results["tamellm_fused"] = results["tamellm"]
         results["tamellm"] = results["tamellm_lm"]
 
+    if lm is not None:
+        import shutil
+
+        shutil.rmtree(ranker_dir.parent, ignore_errors=True)  # the ranker was trained for this run only
     cold = cold_items(events, cold_fraction, seed)
     is_cold = np.isin(events.item_cols, cold)
     cold_test = test & is_cold
