@@ -28,9 +28,11 @@ test: $(STAMP) system-packages
 
 # System packages some tests need, installed with apt when missing (needs root and the Debian mirror):
 # Debian's Chromium for the web page's browser tests (playwright never downloads a browser here) and
-# espeak-ng to speak a test recording for speech to text. Without apt those tests are SKIPPED, loudly.
+# espeak-ng to speak a test recording for speech to text; WordNet (wordnet-base) for synonyms in robustness
+# tests and augmentation (without it they use embedding neighbours). Without apt those tests are SKIPPED, loudly.
 CHROMIUM ?= /usr/bin/chromium
-SYSTEM_PACKAGES := $(if $(wildcard $(CHROMIUM)),,chromium) $(if $(shell command -v espeak-ng),,espeak-ng)
+SYSTEM_PACKAGES := $(if $(wildcard $(CHROMIUM)),,chromium) $(if $(shell command -v espeak-ng),,espeak-ng) \
+	$(if $(wildcard /usr/share/wordnet/index.noun),,wordnet-base)
 system-packages:
 	@if [ -z "$(strip $(SYSTEM_PACKAGES))" ]; then :; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \

@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"config"},  # validates task names against the task registry
     {"training", "evaluation", "robust"},  # robust: perturbation tests and attack (training augments with them)
     {"compression", "reports"},
-    {"tuning"},
+    {"tuning", "advice"},  # advice: reads run folders and compression results, measures catalog models
     {"api"},  # the public API: every function a user calls
     {"apps"},  # ready applications, built on the public API
     {"ui"},  # the web page's assets and views

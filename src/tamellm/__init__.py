@@ -24,7 +24,7 @@ _EXPORTS = {
         ["chat", "classify", "compare_explainers", "compress", "doctor", "embed", "evaluate", "explain", "generate",
          "global_explanation", "inspect_data", "list_models", "load", "ner", "predict", "report", "runs",
          "sample_data", "similarity", "summarize", "train", "transcribe", "tune"], "tamellm.api"),
-    "robustness": "tamellm.api",
+    "robustness": "tamellm.api", "advise": "tamellm.api",
     **dict.fromkeys(["read_file", "read_files", "classify_files", "ner_files", "embed_files", "summarize_files",
                      "explain_files", "classify_images", "explain_image", "compress_image_model", "train_fusion"],
                     "tamellm.api"),

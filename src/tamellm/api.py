@@ -521,3 +521,13 @@ def train_fusion(data: str | os.PathLike, mode: str = "concat", modalities: str 
     cfg = config_from_dict({"task": "image-text-classify", "seed": seed, "data": data_section}, "train_fusion()")
     return run_fusion(cfg, run_dir=Path(run_dir) if run_dir is not None else None, params=params, mode=mode,
                       modalities=modalities, text_model=text_model, resources=resources)
+
+
+def advise(task: str = "classify", data: str | os.PathLike | None = None, **constraints: Any) -> dict:
+    """Which model, strategy and compression to use for ``task`` on ``data`` under ``constraints``
+    (max_latency="20ms", max_memory="300MB", min_accuracy=0.85, budget="10m"; rows=, labels= without data;
+    runs= the folder of past runs; refresh=True measures again). Numbers are measured on this machine (cached)
+    and taken from your past runs; the dict has model, strategy, compression, expected, why and commands."""
+    from tamellm.advice import advise as run_advise
+
+    return run_advise(task=task, data=data, **constraints)
