@@ -125,7 +125,7 @@ def image_benchmark(root: Path, per_class_train: int, per_class_test: int) -> li
     run = tamellm.train(train, task="image-classify", strategy="head-only", epochs=3, seed=0,
                         run_dir=root / "digits-run", config={"data": {"test": str(test), "val_size": 0.15}})
     train_seconds = time.perf_counter() - start
-    int8 = tamellm.compress_image_model(run.model_dir, root / "digits-int8", sorted(train.rglob("*.png"))[:64])
+    int8 = tamellm.compress_image_model(run.model_dir, root / "digits-int8", sorted(train.rglob("*.png")))
     tests = [str(p) for p in sorted(test.rglob("*.png"))]
     fp32_model, int8_model = tamellm.load(run.model_dir), tamellm.load(int8)
     rates = {"fp32": [], "int8": []}

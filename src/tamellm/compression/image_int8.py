@@ -43,7 +43,8 @@ def _calibration(images: list[Any], size: int, batch: int = 8):
 def compress_image_model(model_dir: str | Path, output: str | Path, calibration: list[str | Path],
                          limit: int = 64) -> Path:
     """Write an int8 copy of an image classifier folder to ``output`` (kind ``image-onnx``), calibrated on up to
-    ``limit`` of the ``calibration`` images (use training images: their value ranges are what it will see)."""
+    ``limit`` of the ``calibration`` images, spread evenly over the list (use training images of every class:
+    their value ranges are what it will see)."""
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 
     from tamellm.tasks.image_classification import open_images
@@ -53,7 +54,10 @@ def compress_image_model(model_dir: str | Path, output: str | Path, calibration:
         raise CompressionError("int8 compression of an image model needs calibration images",
                                "pass a few dozen images like the ones it will classify")
     net, labels = load_image_net(model_dir)
-    images, _, _ = open_images([str(p) for p in list(calibration)[:limit]])
+    chosen = list(calibration)
+    if len(chosen) > limit:  # evenly spread: a list sorted by class folder still covers every class
+        chosen = [chosen[round(i * (len(chosen) - 1) / (limit - 1))] for i in range(limit)]
+    images, _, _ = open_images([str(p) for p in chosen])
     output.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}-"))
     try:
