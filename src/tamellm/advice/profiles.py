@@ -61,12 +61,11 @@ def _measure(model_name: str, compression: str, labels: int, repeats: int = 15) 
     files = sum(p.stat().st_size for p in Path(folder).glob("*.safetensors"))
     return {"model": model_name, "compression": compression, "labels": labels,
             "latency_ms": round(1000 * statistics.median(times), 2), "throughput_per_s": round(throughput, 1),
-            "memory_mb": round(size / 2**20, 1), "disk_mb": round((files * size / max(1, _fp32(state))) / 2**20, 1),
+            "latency_min_ms": round(1000 * min(times), 2), "latency_max_ms": round(1000 * max(times), 2),
+            # the saved folder holds what the process holds: int8 weights are saved as int8
+            "memory_mb": round(size / 2**20, 1),
+            "disk_mb": round((files if compression == "none" else size) / 2**20, 1),
             "load_average": round(os.getloadavg()[0], 2), "measured": time.strftime("%Y-%m-%d %H:%M")}
-
-
-def _fp32(state: dict) -> int:
-    return sum(v.numel() * 4 for v in state.values() if hasattr(v, "numel"))
 
 
 def profiles_path() -> Path:

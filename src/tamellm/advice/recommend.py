@@ -129,8 +129,9 @@ def advise(task: str = "classify", data: str | os.PathLike | None = None, rows: 
                         f"--output {chosen['model']}-int8")
     if min_accuracy is not None:
         commands.append(f"tamellm eval runs/LATEST_RUN --data {data_arg}   # check accuracy >= {min_accuracy}")
-    expected = {k: chosen[k] for k in ("latency_ms", "throughput_per_s", "memory_mb", "disk_mb", "accuracy",
-                                       "accuracy_source", "load_average", "measured")}
+    expected = {k: chosen.get(k) for k in ("latency_ms", "latency_min_ms", "latency_max_ms", "throughput_per_s",
+                                           "memory_mb", "disk_mb", "accuracy", "accuracy_source", "load_average",
+                                           "measured")}
     return {"task": task, "model": chosen["model"], "strategy": strategy, "compression": chosen["compression"],
             "expected": expected, "why": why, "commands": commands, "fits": bool(fitting),
             "constraints": {"max_latency_ms": latency, "max_memory_mb": memory, "min_accuracy": min_accuracy,
