@@ -93,6 +93,8 @@ def test_wordnet_synonyms_and_the_synonym_test_keeps_opinion_words():
     context = PerturbContext(synonyms=wordnet.synonyms, parts_of_speech=wordnet.parts_of_speech)
     out = _apply("synonyms", "a wonderful movie", context)
     assert out.startswith("a wonderful ") and out != "a wonderful movie"
+    long = "a wonderful movie that is at least as good as the other ones we all saw and liked so much"
+    assert _apply("synonyms", long, context) != long  # more words than synonym candidates
 
 
 def _write(path, n: int, seed: int = 0):

@@ -286,7 +286,7 @@ def synonyms(text: str, rng: random.Random, context: PerturbContext) -> str | No
             candidates.append((match, options))
     if not candidates:
         return None
-    chosen = rng.sample(candidates, max(1, len(_words(text)) // 8) if len(candidates) > 1 else 1)
+    chosen = rng.sample(candidates, min(len(candidates), max(1, len(_words(text)) // 8)))
     for match, options in sorted(chosen, key=lambda c: -c[0].start()):
         text = _replace(text, match.start(), match.end(), _match_case(options[0], match.group()))
     return text
