@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tamellm.errors import InputError
+from tamellm.inputs import as_text_list
 from tamellm.models import CATALOG
 from tamellm.paths import folder_size, home
 from tamellm.results import Classification, Embeddings, EntityResult, Generation, Transcription
@@ -25,6 +26,12 @@ from tamellm.tasks import load, load_for_explanation, load_for_task
 
 Texts = str | Iterable[str]
 _for_task = load_for_task
+
+
+def _read_once(texts: Texts) -> str | list[str]:
+    """A checked text or list of texts: a generator is read once, for the language detection and the model."""
+    items, single = as_text_list(texts)
+    return items[0] if single else items
 
 
 def generate(
@@ -70,13 +77,13 @@ def summarize(text: Texts, model: str | None = None, max_words: int = 40) -> Gen
 
 def embed(texts: Texts, model: str | None = None, normalize: bool = True) -> Embeddings:
     """Embed texts as vectors (L2-normalised by default), in length-sorted batches."""
-    texts = texts if isinstance(texts, str) else list(texts)
+    texts = _read_once(texts)
     return _for_task("embed", model, texts).predict(texts, normalize=normalize)
 
 
 def similarity(a: Texts, b: Texts, model: str | None = None) -> Any:
     """Cosine similarity of two texts (a float) or of two lists (a matrix)."""
-    a, b = (x if isinstance(x, str) else list(x) for x in (a, b))
+    a, b = _read_once(a), _read_once(b)
     return _for_task("embed", model, a).similarity(a, b)
 
 
@@ -99,7 +106,7 @@ def classify(
         if loaded.task not in ("embed", "zero-shot-classification"):
             raise InputError(f"Model '{loaded.name}' is a {loaded.task} model, not a classifier",
                              "use a fine-tuned classifier folder or an encoder such as minilm-l6")
-    texts = texts if isinstance(texts, str) else list(texts)
+    texts = _read_once(texts)
     zero_shot = _for_task("zero-shot-classification", model, texts)
     return zero_shot.predict(texts, labels=labels, multi_label=multi_label)
 

@@ -98,11 +98,15 @@ def default_model_name(task: str, texts: Any = None) -> str:
     The language is detected on a sample of ``texts`` (``tamellm.languages.detect_language``);
     the English default gives way to the catalog's multilingual model for Chinese, Russian, ...
     """
+    # Only strings in a str / list / tuple are read: an iterator would be used up here, and bad input is
+    # the task model's to reject with its own message.
+    sample = [texts] if isinstance(texts, str) else list(texts) if isinstance(texts, list | tuple) else []
+    sample = [t for t in sample if isinstance(t, str) and t.strip()]
     language = None
-    if texts is not None:
+    if sample:
         from tamellm.languages import detect_language
 
-        language = detect_language(texts if isinstance(texts, str) else list(texts))
+        language = detect_language(sample)
     spec = default_model(task, language)
     if language is not None:
         log.info("text in '%s': %s uses %s (it covers %s)", language, task, spec.name, ", ".join(spec.languages))
