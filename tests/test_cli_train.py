@@ -83,3 +83,19 @@ def test_train_with_hyperparameters_runs_once(tmp_path, capsys, reviews, tiny_be
     result = json.loads(out)
     assert result["params"]["strategy"] == "head-only"
     assert (out_dir / "model").is_dir() and (out_dir / "report.html").is_file()
+
+
+@trainer
+def test_train_leaves_out_rows_without_text_and_names_them(tmp_path, capsys, caplog, reviews, tiny_bert_dir):
+    frame = pd.read_csv(reviews)
+    frame.loc[[2, 5], "review"] = None  # empty cells, as a spreadsheet export writes them
+    holes = tmp_path / "holes.csv"
+    frame.to_csv(holes, index=False)
+    out_dir = tmp_path / "holes"
+    code, _, err = invoke(capsys, "train", "--data", str(holes), "--model", str(tiny_bert_dir), "--strategy",
+                          "head-only", "--epochs", "1", "--output", str(out_dir), "--json")
+    assert code == 0, err
+    assert "rows 4, 7" in caplog.text  # the file's own line numbers of the empty cells
+    left_out = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
+    assert left_out and all("that have no text or no label" in m for m in left_out)
+    assert (out_dir / "model").is_dir()

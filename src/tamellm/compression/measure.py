@@ -46,7 +46,7 @@ def read_labelled(path: str | os.PathLike, label_names: list[str], text_column: 
     frame = read_table(path, text_column, label_column)
     choice = infer_columns(frame, text_column, label_column, require_label=True)
     frame = frame.dropna(subset=[choice.text, choice.label])
-    texts = frame[choice.text].astype(str).tolist()
+    texts = frame[choice.text].fillna("").astype(str).tolist()
     raw = frame[choice.label].tolist()
     by_name = {name: i for i, name in enumerate(label_names)}
     ids = []

@@ -154,7 +154,7 @@ def _examples(splits: Any, n: int = 3) -> list[str] | None:
     part = getattr(splits, "validation", None)
     if part is None or splits.columns is None:
         return None
-    return part[splits.columns.text].astype(str).head(n).tolist() or None
+    return part[splits.columns.text].dropna().astype(str).head(n).tolist() or None
 
 
 def _search(backend: str, space: SearchSpace, config: TamellmConfig, splits: Any, folder: Path, metric: str,

@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from tamellm.data import LabelMap, class_weights
+from tamellm.data.clean import empty_text_mask
 from tamellm.errors import DataError
 from tamellm.metrics import classification_metrics
 from tamellm.training.task_adapters.base import TaskAdapter, register
@@ -55,6 +56,11 @@ class ClassificationAdapter(TaskAdapter):
             values = self.columns.label_values(frame)
             keep = values.notna().to_numpy() if not self.multi_label else values.map(
                 lambda v: isinstance(v, list) and bool(v)).to_numpy(dtype=bool)
+            # Rows without a text or a label teach nothing; validate() has already named them in a warning.
+            keep = keep & ~empty_text_mask(frame[self.columns.text]).to_numpy(dtype=bool)
+            if not keep.all():
+                logger.warning("%s: left out %d of %d rows that have no text or no label", name,
+                               int((~keep).sum()), len(keep))
             self.texts[name] = frame[self.columns.text].astype(str).to_numpy()[keep].tolist()
             self.labels[name] = values.to_numpy()[keep].tolist()
         self.label_map = LabelMap.from_labels(self.labels["train"])
