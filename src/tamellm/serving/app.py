@@ -87,6 +87,9 @@ def build_app(models: list[str], settings: dict[str, Any] | ServeConfig | None =
     )
     app.state.tamellm = state
     errors.install(app)
+    from tamellm.serving import media_inputs
+
+    media_inputs.install(app, config.max_body_bytes)  # files (image, PDF, audio) as input of the text routes
     app.add_middleware(BodySizeLimit, max_bytes=config.max_body_bytes)
     app.add_middleware(RequestContext, metrics=state.metrics)
     app.include_router(routes_openai.router)
