@@ -13,9 +13,10 @@ from tamellm.cli.train_output import LabelColumnOption, TextColumnOption
 
 
 def _table(result: dict) -> Table:
-    table = Table(title=f"robustness of {result['model']}: clean accuracy {result['clean_accuracy']:.3f} "
+    metric = "entity F1" if result.get("task") == "ner" else "accuracy"
+    table = Table(title=f"robustness of {result['model']}: clean {metric} {result['clean_accuracy']:.3f} "
                         f"on {result['rows']} texts")
-    for name in ("test", "kind", "texts changed", "failure rate", "accuracy"):
+    for name in ("test", "kind", "texts changed", "failure rate", metric):
         table.add_column(name, justify="left" if name in ("test", "kind") else "right")
     for t in result["tests"]:
         seen = t["examples"] > 0
@@ -25,8 +26,10 @@ def _table(result: dict) -> Table:
 
 
 def robustness_command(
-    model: Annotated[str, typer.Argument(help="Classifier folder or run folder.")],
-    data: Annotated[Path, typer.Option("--data", "-d", help="Labelled test file (csv, tsv, jsonl, parquet).")],
+    model: Annotated[str, typer.Argument(help="Classifier or NER model (folder, catalog name or run "
+                                                   "folder).")],
+    data: Annotated[Path, typer.Option("--data", "-d", help="Labelled test file (csv, tsv, jsonl, parquet; for NER: "
+                                                                    "CoNLL or JSONL tokens and tags).")],
     text_column: TextColumnOption = None,
     label_column: LabelColumnOption = None,
     tests: Annotated[str | None, typer.Option("--tests", help="Comma-separated test names (default: all).")] = None,
@@ -40,8 +43,9 @@ def robustness_command(
                                                 help="Folder for robustness.json and robustness.html.")] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Where does a classifier break? Typos, case, punctuation, contractions, swapped names and numbers,
-    synonyms, distractors, negation, intensifiers, and a greedy synonym attack."""
+    """Where does a classifier or NER model break? Typos, case, punctuation, contractions, swapped names and
+    numbers, synonyms, distractors, negation, intensifiers, and a greedy synonym attack (NER: typos outside the
+    entities, case, punctuation, swapped entities, distractors; failure = the entity set changes)."""
     from tamellm import api
 
     result = api.robustness(model, data, output=output, text_column=text_column, label_column=label_column,

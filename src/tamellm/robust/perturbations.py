@@ -36,6 +36,8 @@ class PerturbContext:
     synonyms: Callable[[str], list[str]] = lambda word: []
     parts_of_speech: Callable[[str], set[str]] = lambda word: set()
     entities: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)  # text -> (start, end, label)
+    # text -> character spans the word edits (typos) must leave alone: the entities, when testing an NER model
+    protected: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
 
 Perturb = Callable[[str, random.Random, PerturbContext], "str | None"]
@@ -90,9 +92,11 @@ def _match_case(word: str, like: str) -> str:
 
 
 def _edit_words(text: str, rng: random.Random, edit: Callable[[str, random.Random], str], min_length: int = 4,
-                per_words: int = 10) -> str | None:
-    """Apply ``edit`` to one word in every ``per_words`` (at least one), chosen among words of ``min_length``+."""
-    candidates = [m for m in _words(text, min_length) if "'" not in m.group()]
+                per_words: int = 10, protected: list[tuple[int, int]] = ()) -> str | None:
+    """Apply ``edit`` to one word in every ``per_words`` (at least one), chosen among words of ``min_length``+
+    outside the ``protected`` spans."""
+    candidates = [m for m in _words(text, min_length) if "'" not in m.group()
+                  and not any(s < m.end() and m.start() < e for s, e in protected)]
     if not candidates:
         return None
     chosen = rng.sample(candidates, max(1, min(len(candidates), len(_words(text)) // per_words)))
@@ -124,7 +128,7 @@ def typo_keyboard(text: str, rng: random.Random, context: PerturbContext) -> str
         i = r.randrange(1, len(word))
         return word[:i] + _neighbour_key(word[i], r) + word[i + 1:]
 
-    return _edit_words(text, rng, edit)
+    return _edit_words(text, rng, edit, protected=context.protected.get(text, []))
 
 
 @perturbation("typo-swap", "two adjacent letters swapped in ~1 word in 10")
@@ -133,7 +137,7 @@ def typo_swap(text: str, rng: random.Random, context: PerturbContext) -> str | N
         i = r.randrange(1, len(word) - 1)
         return word[:i] + word[i + 1] + word[i] + word[i + 2:]
 
-    return _edit_words(text, rng, edit)
+    return _edit_words(text, rng, edit, protected=context.protected.get(text, []))
 
 
 @perturbation("typo-drop", "one letter dropped in ~1 word in 10")
@@ -142,7 +146,7 @@ def typo_drop(text: str, rng: random.Random, context: PerturbContext) -> str | N
         i = r.randrange(1, len(word))
         return word[:i] + word[i + 1:]
 
-    return _edit_words(text, rng, edit)
+    return _edit_words(text, rng, edit, protected=context.protected.get(text, []))
 
 
 @perturbation("typo-double", "one letter doubled in ~1 word in 10")
@@ -151,7 +155,7 @@ def typo_double(text: str, rng: random.Random, context: PerturbContext) -> str |
         i = r.randrange(1, len(word))
         return word[:i] + word[i] + word[i:]
 
-    return _edit_words(text, rng, edit)
+    return _edit_words(text, rng, edit, protected=context.protected.get(text, []))
 
 
 # --- invariance: case, punctuation, whitespace, contractions ---------------------------------------------------

@@ -37,6 +37,9 @@ def _examples(result: RobustnessResult) -> str:
             continue
         parts.append(f"<h3>{html.escape(t.name)}</h3>")
         for ex in t.worst:
+            if "expected" in ex:  # an NER failure: the entity sets, not a label
+                parts.append(_ner_example(ex))
+                continue
             why = ", ".join(f"{html.escape(w)} ({s:+.3f})" for w, s in ex.get("explanation") or [])
             parts.append(
                 f"<div class=ex><div>{html.escape(ex['text'])}</div><div>&rarr; {html.escape(ex['perturbed'])}</div>"
@@ -45,6 +48,15 @@ def _examples(result: RobustnessResult) -> str:
                 f"{html.escape(ex['before'])}: {ex['after_probability_of_before']:.2f})</div>"
                 + (f"<div>words behind the new prediction: {why}</div>" if why else "") + "</div>")
     return "".join(parts) or "<p>No failures.</p>"
+
+
+def _ner_example(ex: dict) -> str:
+    def names(key: str) -> str:
+        return html.escape(", ".join(ex.get(key) or []) or "none")
+
+    return (f"<div class=ex><div>{html.escape(ex['text'])}</div><div>&rarr; {html.escape(ex['perturbed'])}</div>"
+            f"<div>entities expected: {names('expected')}; found: {names('found')}</div><div>lost: "
+            f"<span class=del>{names('lost')}</span>; extra: <span class=ins>{names('extra')}</span></div></div>")
 
 
 def _attack(result: RobustnessResult) -> str:
@@ -62,13 +74,21 @@ def _attack(result: RobustnessResult) -> str:
     return head + rows
 
 
+def _what(result: RobustnessResult) -> str:
+    if result.task == "ner":
+        return (f"clean entity F1 <b>{_pct(result.clean_accuracy)}</b> (the tests' accuracy column is entity F1 "
+                "too). A failure: the set of entities found in the sentence changed (a swapped entity counts as "
+                "its replacement; entities in an appended sentence are not compared)")
+    return (f"clean accuracy <b>{_pct(result.clean_accuracy)}</b>. A failure: an invariance test changed the "
+            "prediction, a directional test did not move it as expected")
+
+
 def render_html(result: RobustnessResult) -> str:
     """The report page: clean accuracy, the tests table, the attack and the worst failures with explanations."""
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>robustness of {html.escape(result.model)}"
             f"</title><style>{STYLE}</style></head><body><h1>Robustness of {html.escape(result.model)}</h1>"
-            f"<p>{result.rows} texts of <code>{html.escape(result.data)}</code> (seed {result.seed}); clean accuracy "
-            f"<b>{_pct(result.clean_accuracy)}</b>. A failure: an invariance test changed the prediction, a "
-            f"directional test did not move it as expected. Entities: {html.escape(result.entities_source)}; "
+            f"<p>{result.rows} texts of <code>{html.escape(result.data)}</code> (seed {result.seed}); "
+            f"{_what(result)}. Entities: {html.escape(result.entities_source)}; "
             f"synonyms: {html.escape(result.synonyms_source)}.</p><h2>Tests</h2>{_tests_table(result)}"
             f"<h2>Adversarial search</h2>{_attack(result)}<h2>Worst failures</h2>{_examples(result)}"
             "</body></html>")

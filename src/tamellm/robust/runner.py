@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from tamellm.errors import DataError, InputError, TamellmError
+from tamellm.registry import Registry
 from tamellm.robust.attack import greedy_attack
 from tamellm.robust.lexicon import embedding_neighbours, load_wordnet
 from tamellm.robust.perturbations import PERTURBATIONS, Perturbation, PerturbContext
@@ -25,6 +26,9 @@ from tamellm.robust.perturbations import PERTURBATIONS, Perturbation, PerturbCon
 logger = logging.getLogger(__name__)
 ENTITY_TESTS = ("swap-names", "swap-places")
 NER_MODEL = "spacy-en-sm"
+# Task name -> the runner for models of that task other than classifiers (ner.py registers "ner"); each takes
+# the loaded model and run_robustness's arguments and returns a RobustnessResult of the same shape.
+TASK_RUNNERS: Registry[Any] = Registry("robustness_runners", "robustness runner")
 
 
 @dataclass
@@ -62,10 +66,11 @@ class RobustnessResult:
     entities_source: str
     seed: int
     seconds: float
+    task: str = "classify"  # "ner": clean_accuracy and each test's accuracy are entity F1 against the gold spans
 
     def to_dict(self) -> dict:
         """The JSON form: ``clean_accuracy``, ``tests`` [{name, failure_rate, accuracy, examples, ...}], ``attack``."""
-        return {"model": self.model, "data": self.data, "rows": self.rows, "labels": self.labels,
+        return {"model": self.model, "task": self.task, "data": self.data, "rows": self.rows, "labels": self.labels,
                 "clean_accuracy": self.clean_accuracy, "tests": [t.to_dict() for t in self.tests],
                 "attack": self.attack, "synonyms_source": self.synonyms_source,
                 "entities_source": self.entities_source, "seed": self.seed, "seconds": round(self.seconds, 2)}
@@ -102,13 +107,11 @@ def read_labelled(data: str | os.PathLike, text_column: str | None, label_column
     return part[choice.text].astype(str).tolist(), [_as_name(v) for v in part[choice.label]]
 
 
-def _classifier(model: Any) -> Any:
-    from tamellm.tasks import TaskModel, load
-
-    loaded = model if isinstance(model, TaskModel) else load(model)
+def _classifier(loaded: Any) -> Any:
     if loaded.task != "classify" or not hasattr(loaded, "probabilities"):
-        raise InputError(f"robustness tests need a fine-tuned classifier; {loaded.name} is a '{loaded.task}' model",
-                         "pass a classifier folder or run folder (tamellm train --data FILE)")
+        raise InputError(f"robustness tests need a fine-tuned classifier or an NER model; {loaded.name} is a "
+                         f"'{loaded.task}' model", "pass a classifier or NER model folder, or a run folder "
+                         "(tamellm train --data FILE)")
     if getattr(loaded, "multi_label", False):
         raise InputError("robustness tests single-label classifiers; this one is multi-label",
                          "evaluate it with tamellm eval instead")
@@ -188,6 +191,8 @@ def run_robustness(model: Any, data: str | os.PathLike, text_column: str | None 
                method: str | None = None, worst: int = 3) -> RobustnessResult:
     """Test a classifier on ``data``: every perturbation's failure rate and accuracy, and the attack's success rate.
 
+    An NER model (or any task in ``TASK_RUNNERS``) goes to its own runner (robust/ner.py).
+
     ``limit`` rows (a seeded sample) are tested; ``attack_limit`` correctly classified
     ones are attacked; ``method`` is the explanation method that ranks words for the
     attack and explains the worst failures (default: the explain layer's default).
@@ -197,8 +202,16 @@ def run_robustness(model: Any, data: str | os.PathLike, text_column: str | None 
         raise InputError(f"limit must be at least 1, got {limit}")
     if not 0 < max_fraction <= 1:
         raise InputError(f"max_fraction must be in (0, 1], got {max_fraction}", "e.g. 0.3")
+    from tamellm.tasks import TaskModel, load
+
+    loaded = model if isinstance(model, TaskModel) else load(model)
+    other = TASK_RUNNERS.get(loaded.task)
+    if other is not None:
+        return other(loaded, data, text_column=text_column, label_column=label_column, tests=tests, limit=limit,
+                     seed=seed, attack=attack, attack_limit=attack_limit, max_fraction=max_fraction, method=method,
+                     worst=worst)
     chosen = choose_tests(tests)
-    loaded = _classifier(model)
+    loaded = _classifier(loaded)
     texts, gold_names = read_labelled(data, text_column, label_column, limit, seed)
     names = loaded.labels
     unknown = sorted(set(gold_names) - set(names))
