@@ -77,12 +77,50 @@ def derived_id(timestamp: str, text: str, source: str | None) -> str:
     return "h:" + hashlib.sha1(f"{timestamp}\x1f{source or ''}\x1f{text}".encode()).hexdigest()[:20]
 
 
-def event_from_dict(row: Any, where: str) -> Event:
-    """An ``Event`` from one decoded JSON object; ``DataError`` naming ``where`` and the field otherwise."""
+def _file_text(value: Any, where: str, base_dir: Path | None) -> tuple[str, str]:
+    """(the text read from an event's ``file``, its name): a path (events read from disk only) or
+    ``{"name", "data"}`` with base64 data; images go through OCR, PDFs pypdf, audio Whisper."""
+    from tamellm import api
+    from tamellm.errors import InputError
+    from tamellm.media.uploads import Upload, decode_base64, read_upload
+
+    try:
+        if isinstance(value, str) and value.strip():
+            if base_dir is None:  # a client of the HTTP route must not name files on the server
+                raise DataError(f"{where}: 'file' as a path is read only from an events file",
+                                'send the file itself: "file": {"name": "scan.png", "data": "<base64>"}')
+            path = Path(value).expanduser()
+            path = path if path.is_absolute() else base_dir / path
+            media, name = api.read_file(path), value
+        elif isinstance(value, dict) and isinstance(value.get("data"), str):
+            name = str(value.get("name") or "file")
+            data, mime = decode_base64(value["data"], f"{where} 'file.data'")
+            media = read_upload(Upload(name, data), api.read_file, mime)
+        else:
+            raise DataError(f"{where}: 'file' must be a path or {{\"name\", \"data\"}} with base64 data",
+                            "an image (OCR), PDF or audio file (Whisper) whose text is the event's text")
+    except InputError as exc:
+        raise DataError(f"{where}: {exc.message}", exc.hint) from None
+    if not media.text.strip():
+        raise DataError(f"{where}: no text was found in the {media.kind} '{name}'",
+                        "pass a file with printed text or speech")
+    return media.text, name
+
+
+def event_from_dict(row: Any, where: str, base_dir: Path | None = None) -> Event:
+    """An ``Event`` from one decoded JSON object; ``DataError`` naming ``where`` and the field otherwise.
+
+    Instead of ``text`` an event may carry ``file``: an image, PDF or audio file whose read text
+    becomes the event's text (its ``source`` defaults to the file's name). A path is resolved
+    against ``base_dir`` (the events file's folder) and refused when ``base_dir`` is None.
+    """
     if not isinstance(row, dict):
         raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}",
                         'each line is {"id": "...", "timestamp": "2026-01-01T09:30:00Z", "text": "..."}')
     text = row.get("text")
+    if row.get("file") is not None and not (isinstance(text, str) and text.strip()):
+        text, name = _file_text(row["file"], where, base_dir)
+        row = {**row, "source": row.get("source") or name}
     if not isinstance(text, str) or not text.strip():
         raise DataError(f"{where}: missing or empty 'text'", "each event needs a non-empty text string")
     if "timestamp" not in row or row["timestamp"] in (None, ""):
@@ -99,8 +137,8 @@ def event_from_dict(row: Any, where: str) -> Event:
     return Event(id=event_id, timestamp=moment, text=text, source=source)
 
 
-def parse_line(line: str, where: str) -> Event | None:
-    """An ``Event`` from one JSONL line (None for a blank line)."""
+def parse_line(line: str, where: str, base_dir: Path | None = None) -> Event | None:
+    """An ``Event`` from one JSONL line (None for a blank line); ``base_dir``: where ``file`` paths are."""
     if not line.strip():
         return None
     try:
@@ -108,23 +146,23 @@ def parse_line(line: str, where: str) -> Event | None:
     except json.JSONDecodeError as exc:
         raise DataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})",
                         "each line is one JSON object") from None
-    return event_from_dict(row, where)
+    return event_from_dict(row, where, base_dir)
 
 
 class _Lines:
     """Collects parsed events under the bad-input policy."""
 
-    def __init__(self, name: str, on_bad: str) -> None:
+    def __init__(self, name: str, on_bad: str, base_dir: Path | None = None) -> None:
         if on_bad not in BAD_INPUT_POLICIES:
             raise DataError(f"Unknown bad-input policy '{on_bad}'", f"accepted: {', '.join(BAD_INPUT_POLICIES)}")
-        self.name, self.on_bad = name, on_bad
+        self.name, self.on_bad, self.base_dir = name, on_bad, base_dir
         self.events: list[Event] = []
         self.skipped: list[str] = []
 
     def add(self, raw: bytes, number: int) -> None:
         where = f"{self.name} line {number}"
         try:
-            event = parse_line(raw.decode("utf-8"), where)
+            event = parse_line(raw.decode("utf-8"), where, self.base_dir)
         except UnicodeDecodeError as exc:
             error = DataError(f"{where}: not UTF-8 (byte {exc.start})", "re-save the file as UTF-8")
             event = None
@@ -175,7 +213,7 @@ def read_file(
     path = Path(path)
     if not path.is_file():
         raise DataError(f"Input file {path} not found", "pass an existing JSONL file of events")
-    lines = _Lines(path.name, on_bad)
+    lines = _Lines(path.name, on_bad, path.parent)
     number = _line_number_at(path, start)
     with open(path, "rb") as handle:
         handle.seek(start)
@@ -214,8 +252,9 @@ def read_file(
 
 
 def read_stream(stream: IO[str], name: str = "stdin", batch_size: int = 256, on_bad: str = "error") -> Iterator[Batch]:
-    """Batches of events from a text stream (stdin); no offsets: a restart relies on event ids."""
-    lines = _Lines(name, on_bad)
+    """Batches of events from a text stream (stdin); no offsets: a restart relies on event ids.
+    ``file`` paths in events are relative to the working directory."""
+    lines = _Lines(name, on_bad, Path.cwd())
     for number, line in enumerate(stream, start=1):
         lines.add(line.encode("utf-8"), number)
         if len(lines.events) >= batch_size:

@@ -35,7 +35,9 @@ class EventsIn(BaseModel):
 
     events: list[dict[str, Any]] = Field(
         ..., min_length=1, max_length=10_000,
-        description='[{"id": "1", "timestamp": "2026-01-05T09:30:00Z", "text": "...", "source": "..."}]')
+        description='[{"id": "1", "timestamp": "2026-01-05T09:30:00Z", "text": "...", "source": "..."}]; instead of '
+                    '"text", "file": {"name": "scan.png", "data": "<base64>"} (an image, PDF or audio file whose '
+                    'read text is the event\'s text)')
 
 
 def load_config(path: str | os.PathLike) -> dict[str, dict]:
