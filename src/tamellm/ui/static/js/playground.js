@@ -3,6 +3,7 @@
 import { call } from "./api.js";
 import { $, el, errorLine, fill, num, setOptions } from "./dom.js";
 import { faithfulnessTable, renderExplanation } from "./explanation.js";
+import * as files from "./files.js";
 import { py, sh, showHint } from "./hints.js";
 
 let models = [];
@@ -53,16 +54,19 @@ export function init(info) {
   $("#ner-submit").addEventListener("click", ner);
   $("#ner-explain").addEventListener("click", explainNer);
   $("#similarity-submit").addEventListener("click", similarity);
+  for (const card of ["classify", "ner", "summarize"]) files.attach(card, uploadLimit);
 }
 
 function syncLabels() {
   $("#classify-labels").disabled = !zeroShot($("#classify-model").value) && !zeroShot($("#classify-compare").value);
 }
 
-/** Classify `text` with `model` and draw the label and a bar per label into `out`; returns the answer item. */
-async function classifyInto(out, text, model, testIds) {
+/** Classify `text` (or the text read from `file`) with `model` and draw the label and a bar per label into
+ * `out`; returns the answer item. */
+async function classifyInto(out, text, model, testIds, file = null) {
   const labels = zeroShot(model) ? labelList() : undefined;
-  const answer = await call("/v1/classify", { method: "POST", body: { model: model || undefined, input: text, labels } });
+  const body = file ? files.form(file, { model, labels }) : { model: model || undefined, input: text, labels };
+  const answer = await call("/v1/classify", { method: "POST", body });
   const item = answer.data[0];
   const ranked = Object.entries(item.scores).sort((a, b) => b[1] - a[1]);
   fill(out,
@@ -81,10 +85,13 @@ async function classifyInto(out, text, model, testIds) {
 
 async function classify() {
   const button = $("#classify-submit");
-  const text = $("#classify-text").value;
+  let text = $("#classify-text").value;
   const model = $("#classify-model").value;
   const second = $("#classify-compare").value;
   const out = $("#classify-result");
+  let file, read = false;
+  try { file = files.chosen("classify"); } catch (error) { fill(out, errorLine(error)); return; }
+  if (file) fill(out, el("span", { class: "muted", text: `Reading ${file.name}…` }));
   busy(button, true);
   $("#classify-explain").disabled = true;
   $("#classify-faithfulness").disabled = true;
@@ -93,18 +100,25 @@ async function classify() {
   fill($("#classify-compare-result"));
   try {
     const { answer, item, labels } = await classifyInto(out, text, model,
-      { label: "classify-result-label", bar: "classify-bar" });
+      { label: "classify-result-label", bar: "classify-bar" }, file);
+    if (file) { files.showRead("classify", file, item); text = item.text; read = true; }
     lastClassify = { text, model: answer.model, labels, label: item.label, classes: Object.keys(item.scores) };
     $("#classify-explain").disabled = false;
     const lab = labels ? `, labels=${JSON.stringify(labels)}` : "";
-    showHint($("#classify-hint"), `import tamellm\ntamellm.classify(${py(text)}${lab}, model=${py(sourceOf(answer.model))})`,
-      `tamellm classify ${sh(text)} --model ${sh(sourceOf(answer.model))}${labels ? ` --labels ${sh(labels.join(","))}` : ""}`);
+    const cliLabels = labels ? ` --labels ${sh(labels.join(","))}` : "";
+    if (file) {
+      showHint($("#classify-hint"), `import tamellm\ntamellm.classify_files([${py(file.name)}]${lab}, model=${py(sourceOf(answer.model))})`,
+        `tamellm classify --input ${sh(file.name)} --model ${sh(sourceOf(answer.model))}${cliLabels} --json`);
+    } else {
+      showHint($("#classify-hint"), `import tamellm\ntamellm.classify(${py(text)}${lab}, model=${py(sourceOf(answer.model))})`,
+        `tamellm classify ${sh(text)} --model ${sh(sourceOf(answer.model))}${cliLabels}`);
+    }
   } catch (error) {
     fill(out, errorLine(error));
   } finally {
     busy(button, false);
   }
-  if (second) {
+  if (second && (!file || read)) { // with a file, the second model reads the text the first call read
     try {
       await classifyInto($("#classify-compare-result"), text, second, { label: "compare-result-label", bar: "compare-bar" });
     } catch (error) {
@@ -119,13 +133,20 @@ async function summarize() {
   const model = $("#summarize-model").value || undefined;
   const words = Number($("#summarize-words").value) || 30;
   const out = $("#summarize-result");
+  let file;
+  try { file = files.chosen("summarize"); } catch (error) { fill(out, errorLine(error)); return; }
   busy(button, true);
-  fill(out, el("span", { class: "muted", text: "Summarizing…" }));
+  fill(out, el("span", { class: "muted", text: file ? `Reading ${file.name}, then summarizing…` : "Summarizing…" }));
   try {
-    const answer = await call("/v1/summarize", { method: "POST", body: { model, input: text, max_words: words } });
+    const body = file ? files.form(file, { model, max_words: words }) : { model, input: text, max_words: words };
+    const answer = await call("/v1/summarize", { method: "POST", body });
+    if (file) files.showRead("summarize", file, answer.data[0]);
     fill(out, answer.data[0].summary);
-    showHint($("#summarize-hint"), `import tamellm\ntamellm.summarize(${py(text)}, model=${py(sourceOf(answer.model))}, max_words=${words})`,
-      `tamellm summarize ${sh(text)} --model ${sh(sourceOf(answer.model))} --max-words ${words}`);
+    const input = file ? `--input ${sh(file.name)}` : sh(text);
+    showHint($("#summarize-hint"), file
+      ? `import tamellm\ntamellm.summarize_files([${py(file.name)}], model=${py(sourceOf(answer.model))}, max_words=${words})`
+      : `import tamellm\ntamellm.summarize(${py(text)}, model=${py(sourceOf(answer.model))}, max_words=${words})`,
+    `tamellm summarize ${input} --model ${sh(sourceOf(answer.model))} --max-words ${words}`);
   } catch (error) {
     fill(out, errorLine(error));
   } finally {
@@ -166,14 +187,18 @@ let lastNer = null;
 
 async function ner() {
   const button = $("#ner-submit");
-  const text = $("#ner-text").value;
+  let text = $("#ner-text").value;
   const model = $("#ner-model").value || undefined;
   const out = $("#ner-result");
+  let file;
+  try { file = files.chosen("ner"); } catch (error) { fill(out, errorLine(error)); return; }
   busy(button, true);
   $("#ner-explain").disabled = true;
   fill($("#ner-explanation"));
   try {
-    const answer = await call("/v1/ner", { method: "POST", body: { model, input: text } });
+    const body = file ? files.form(file, { model }) : { model, input: text };
+    const answer = await call("/v1/ner", { method: "POST", body });
+    if (file) { files.showRead("ner", file, answer.data[0]); text = answer.data[0].text; } // offsets index into it
     const entities = [...answer.data[0].entities].sort((a, b) => a.start - b.start);
     const parts = [];
     let at = 0;
