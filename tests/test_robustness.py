@@ -174,16 +174,35 @@ def test_bad_input_is_named(tiny_bert_dir, sentiment_model, tmp_path):
         run_robustness(model_dir, unlabelled)
 
 
-def test_cli_prints_the_json_the_checks_read(sentiment_model, tmp_path):
+def test_cli_prints_the_json_the_checks_read_and_the_run_report_shows_it(sentiment_model, tmp_path):
+    """On a run folder the result lands beside the run's results, and ``tamellm report RUN`` shows its table."""
+    import html
+    import re
+
     model_dir, data = sentiment_model
+    run_dir = model_dir.parent
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-m", "tamellm.cli.main", "robustness", str(model_dir), "--data", str(data),
-                          "--json", "--attack-limit", "3", "--tests", "typo-drop,negation,lowercase",
-                          "--output", str(tmp_path / "r")], capture_output=True, text=True, env=env, timeout=300)
+    out = subprocess.run([sys.executable, "-m", "tamellm.cli.main", "robustness", str(run_dir), "--data", str(data),
+                          "--json", "--attack-limit", "3", "--tests", "typo-drop,negation,lowercase"],
+                         capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert isinstance(result["clean_accuracy"], float) and isinstance(result["attack"]["success_rate"], float)
     assert [t["name"] for t in result["tests"]] == ["typo-drop", "negation", "lowercase"]
     assert all({"name", "failure_rate", "accuracy", "examples"} <= set(t) for t in result["tests"])
-    assert (tmp_path / "r" / "robustness.html").is_file()
+    assert json.loads((run_dir / "robustness.json").read_text()) == result
+    assert (run_dir / "robustness.html").is_file()
     assert callable(tamellm.robustness)
+    page_path = tmp_path / "page.html"
+    shown = subprocess.run([sys.executable, "-m", "tamellm.cli.main", "report", str(run_dir), "--output",
+                            str(page_path), "--json"], capture_output=True, text=True, env=env, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == {"report": str(page_path)}
+    page = html.unescape(re.sub(r"\s+", " ", page_path.read_text()))
+    section = page.split('<h2 id="robustness">Robustness</h2>')[1].split("<h2")[0]
+    for t in result["tests"]:  # each test's row carries its numbers from robustness.json
+        rate = f"{t['failure_rate']:.4f}" if t["examples"] else "-"  # a test that changed no text has no rate
+        cells = f"<td>{t['name']}</td><td>{t['kind']}</td><td>{t['examples']}</td> <td>{rate}</td>"
+        assert cells in section, cells
+    assert f"attack success rate <b>{result['attack']['success_rate']:.4f}</b> over 3 texts" in section
+    assert 'href="robustness.html"' in section

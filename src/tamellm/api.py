@@ -462,11 +462,15 @@ def robustness(model: Any, data: str | os.PathLike, output: str | os.PathLike | 
     Returns a ``RobustnessResult`` (``to_dict()``: clean_accuracy, tests [{name, failure_rate, accuracy,
     examples}], attack {success_rate, ...}); with ``output``, also writes robustness.json and .html there.
     ``tests`` names the tests to run (``tamellm.robust.PERTURBATIONS``); ``options``: max_fraction, method, worst.
+    An NER model is tested on a CoNLL / JSONL NER file (``tamellm.robust.NER_PERTURBATIONS``). A run folder
+    given as ``model`` with no ``output`` gets robustness.json there, which its run report then shows.
     """
     from tamellm.robust import run_robustness, write_report
+    from tamellm.robust.report import default_output
 
     result = run_robustness(model, data, text_column=text_column, label_column=label_column, tests=tests,
                             limit=limit, seed=seed, attack=attack, attack_limit=attack_limit, **options)
+    output = output if output is not None else default_output(model)
     if output is not None:
         write_report(result, output)
     return result

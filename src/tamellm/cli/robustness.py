@@ -40,14 +40,17 @@ def robustness_command(
     method: Annotated[str | None, typer.Option("--method", help="Explanation method ranking the words.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the sample and the perturbations.")] = 0,
     output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                help="Folder for robustness.json and robustness.html.")] = None,
+                                                help="Folder for robustness.json and robustness.html (default: "
+                                                     "the run folder, when MODEL is one).")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Where does a classifier or NER model break? Typos, case, punctuation, contractions, swapped names and
     numbers, synonyms, distractors, negation, intensifiers, and a greedy synonym attack (NER: typos outside the
     entities, case, punctuation, swapped entities, distractors; failure = the entity set changes)."""
     from tamellm import api
+    from tamellm.robust.report import default_output
 
+    output = output if output is not None else default_output(model)
     result = api.robustness(model, data, output=output, text_column=text_column, label_column=label_column,
                             tests=tests, limit=limit, seed=seed, attack=not no_attack, attack_limit=attack_limit,
                             max_fraction=max_fraction, method=method).to_dict()
@@ -62,6 +65,8 @@ def robustness_command(
                       f"(ranked by {attack['method']}, synonyms from {attack['synonyms']})")
     if output is not None:
         console.print(f"report: {output / 'robustness.html'}")
+        if default_output(model) == output:
+            console.print(f"the run report shows it: tamellm report {model}")
 
 
 @COMMANDS.register("robustness")

@@ -2,7 +2,8 @@
 
 The page works offline: plotly.js is written inline once. It reads only the files a run
 folder holds (result.json, params.json, metrics.jsonl, data.json, hpo.json,
-model/tamellm.json); a section whose file is missing is left out.
+model/tamellm.json, robustness.json written by ``tamellm robustness RUN``); a section whose
+file is missing is left out.
 """
 
 from __future__ import annotations
@@ -93,6 +94,16 @@ def _explanations(model_dir: Path, texts: list[str] | None) -> str | None:
         return None
 
 
+def _robustness(folder: Path) -> dict | None:
+    """The robustness result of the run (robustness.json, by ``tamellm robustness RUN``), checked for shape."""
+    found = read_json(folder / "robustness.json")
+    if not isinstance(found, dict) or not isinstance(found.get("tests"), list):
+        return None
+    found["page"] = "robustness.html" if (folder / "robustness.html").is_file() else None
+    found["metric"] = "entity F1" if found.get("task") == "ner" else "accuracy"
+    return found
+
+
 def render_report(run_dir: str | os.PathLike, explain_texts: list[str] | None = None) -> str:
     """The HTML page of a run or tune folder, as a string."""
     from markupsafe import Markup
@@ -133,7 +144,7 @@ def render_report(run_dir: str | os.PathLike, explain_texts: list[str] | None = 
         hpo=hpo if isinstance(hpo, dict) else None, hpo_plot=Markup(hpo_plot) if hpo_plot else None,
         data=data if isinstance(data, dict) else None, columns=columns, issues=issues,
         data_json=json.dumps(data, indent=2, ensure_ascii=False, default=str) if data else None,
-        explanations=Markup(explanation) if explanation else None,
+        explanations=Markup(explanation) if explanation else None, robustness=_robustness(folder),
         plotlyjs=Markup(get_plotlyjs()) if (figures or confusion or hpo_plot) else None,
     )
 

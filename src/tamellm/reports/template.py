@@ -57,6 +57,23 @@ pre{background:#f7f7f7;padding:.8em;overflow:auto;max-height:30em}
 <td>{{ row.recall | fmt }}</td><td>{{ row.f1 | fmt }}</td><td>{{ row.support }}</td></tr>
 {% endfor %}</table>{% endif %}
 
+{% if robustness %}<h2 id="robustness">Robustness</h2>
+<p>{{ robustness.rows }} texts of {{ robustness.data }}: clean {{ robustness.metric }}
+<b>{{ robustness.clean_accuracy | fmt }}</b>{% if robustness.page %}
+(<a href="{{ robustness.page }}">worst failures with explanations</a>){% endif %}.
+A failure: an invariance test changed the prediction{% if robustness.task == "ner" %} (the entities found){% endif %},
+a directional test did not move it as expected.</p>
+<table><tr><th>test</th><th>kind</th><th>texts changed</th><th>failure rate</th><th>{{ robustness.metric }}</th></tr>
+{% for t in robustness.tests %}<tr><td>{{ t.name }}</td><td>{{ t.kind }}</td><td>{{ t.examples }}</td>
+<td>{% if t.examples %}{{ t.failure_rate | fmt }}{% else %}-{% endif %}</td>
+<td>{% if t.examples %}{{ t.accuracy | fmt }}{% else %}-{% endif %}</td></tr>
+{% endfor %}</table>
+{% if robustness.attack %}<p>Adversarial search: attack success rate
+<b>{{ robustness.attack.success_rate | fmt }}</b> over {{ robustness.attack.attacked }} texts,
+{{ robustness.attack.mean_words_changed | fmt }} words changed on average
+(words ranked by {{ robustness.attack.method }}).</p>{% else %}<p class="muted">No adversarial search.</p>{% endif %}
+{% endif %}
+
 {% if hpo %}<h2 id="hpo">Hyperparameter search</h2>
 <p>Backend {{ hpo.backend }}, metric {{ hpo.metric }} ({{ hpo.direction }});
 best value {{ hpo.best_value | fmt }} in trial {{ hpo.best_trial }}.</p>

@@ -94,6 +94,14 @@ def render_html(result: RobustnessResult) -> str:
             "</body></html>")
 
 
+def default_output(model: object) -> Path | None:
+    """Where the report goes when no folder is named: a run folder (it holds result.json) keeps its own
+    robustness.json beside its results, so its run report (``tamellm report RUN``) shows the section."""
+    if isinstance(model, str | os.PathLike) and (Path(model) / "result.json").is_file():
+        return Path(model)
+    return None
+
+
 def write_report(result: RobustnessResult, folder: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``robustness.json`` and ``robustness.html`` into ``folder``; return their paths."""
     out = Path(folder)
