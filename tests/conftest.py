@@ -223,16 +223,11 @@ def tiny_gpt2_the_dir(tmp_path_factory, gpt2_tokenizer) -> Path:
 
 
 
-@pytest.fixture(scope="session")
-def tiny_sentence_dir(tmp_path_factory, bert_tokenizer) -> Path:
-    """A tiny BertModel laid out as a sentence-transformers folder: mean pooling, then normalisation."""
+def _sentence_folder(encoder, tokenizer, folder: Path) -> Path:
+    """``encoder`` saved as a sentence-transformers folder: mean pooling, then normalisation."""
     import json
 
-    import torch
-    from transformers import BertModel
-
-    torch.manual_seed(0)
-    folder = _save(BertModel(_bert_config(bert_tokenizer)), bert_tokenizer, tmp_path_factory.mktemp("tiny-sentence"))
+    folder = _save(encoder, tokenizer, folder)
     modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
                {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"}]
@@ -242,6 +237,30 @@ def tiny_sentence_dir(tmp_path_factory, bert_tokenizer) -> Path:
         {"word_embedding_dimension": 32, "pooling_mode_cls_token": False, "pooling_mode_mean_tokens": True}))
     (folder / "2_Normalize").mkdir()
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_sentence_dir(tmp_path_factory, bert_tokenizer) -> Path:
+    """A tiny BertModel laid out as a sentence-transformers folder (as the packaged MiniLM)."""
+    import torch
+    from transformers import BertModel
+
+    torch.manual_seed(0)
+    return _sentence_folder(BertModel(_bert_config(bert_tokenizer)), bert_tokenizer,
+                            tmp_path_factory.mktemp("tiny-sentence"))
+
+
+@pytest.fixture(scope="session")
+def tiny_mpnet_sentence_dir(tmp_path_factory, bert_tokenizer) -> Path:
+    """A tiny MPNetModel laid out as a sentence-transformers folder (as all-mpnet-base-v2)."""
+    import torch
+    from transformers import MPNetConfig, MPNetModel
+
+    torch.manual_seed(0)
+    config = MPNetConfig(vocab_size=len(bert_tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=MAX_POSITIONS + 2,
+                         pad_token_id=bert_tokenizer.pad_token_id)
+    return _sentence_folder(MPNetModel(config), bert_tokenizer, tmp_path_factory.mktemp("tiny-mpnet-sentence"))
 
 
 @pytest.fixture

@@ -16,12 +16,13 @@ from tamellm.models.peft_loader import BASE_DIR, base_folder
 from tamellm.training.artifact import portable_base
 
 
-@pytest.fixture
-def mean_pooling_dir(tmp_path, tiny_sentence_dir, bert_tokenizer):
-    """A saved mean-pooling classifier folder (what head-only / few-shot write on a sentence-transformers base)."""
+@pytest.fixture(params=["tiny_sentence_dir", "tiny_mpnet_sentence_dir"])
+def mean_pooling_dir(request, tmp_path, bert_tokenizer):
+    """A saved mean-pooling classifier folder (what head-only / few-shot write on a sentence-transformers base),
+    for each encoder family tamellm mean-pools (BERT, MPNet)."""
     from tamellm.models.mean_pooling import build_mean_pooling_classifier
 
-    model = build_mean_pooling_classifier(tiny_sentence_dir, True, num_labels=2,
+    model = build_mean_pooling_classifier(request.getfixturevalue(request.param), True, num_labels=2,
                                           id2label={0: "negative", 1: "positive"},
                                           label2id={"negative": 0, "positive": 1})
     folder = tmp_path / "mean-pooling"
@@ -30,10 +31,10 @@ def mean_pooling_dir(tmp_path, tiny_sentence_dir, bert_tokenizer):
     return folder
 
 
-def test_custom_architectures_name_the_registered_type():
-    from tamellm.models.mean_pooling import MODEL_TYPE
+def test_custom_architectures_name_the_registered_types():
+    from tamellm.models.mean_pooling import MODEL_TYPES
 
-    assert MODEL_TYPE in CUSTOM_ARCHITECTURES
+    assert set(MODEL_TYPES) <= set(CUSTOM_ARCHITECTURES)
 
 
 # Each reader calls transformers on the folder without going through tamellm.load first.
@@ -52,7 +53,8 @@ def test_a_mean_pooling_folder_is_read_in_a_new_process_by_every_reader(mean_poo
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.strip() in {"MeanPoolingBertForSequenceClassification", "negative", "positive"}
+    names = {"MeanPoolingBertForSequenceClassification", "MeanPoolingMPNetForSequenceClassification"}
+    assert proc.stdout.strip() in names | {"negative", "positive"}
 
 
 def test_adapter_base_is_found_inside_the_folder_first(tmp_path, tiny_bert_dir):

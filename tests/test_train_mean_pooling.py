@@ -68,10 +68,13 @@ def test_mean_pooling_folder_computes_the_head_on_the_normalised_mean(tmp_path, 
     assert torch.allclose(model.probabilities(texts), expected, atol=1e-5)
 
 
-def test_a_mean_pooling_classifier_explains_compresses_and_serves(tmp_path, tiny_sentence_dir):
+@pytest.mark.parametrize("base", ["tiny_sentence_dir", "tiny_mpnet_sentence_dir"])
+def test_a_mean_pooling_classifier_explains_compresses_and_serves(request, tmp_path, base):
     from fastapi.testclient import TestClient
 
-    result = _train(tmp_path, tiny_sentence_dir, "head-only", epochs=1)
+    result = _train(tmp_path, request.getfixturevalue(base), "head-only", epochs=1)
+    family = "mpnet" if "mpnet" in base else "bert"
+    assert json.loads((result.model_dir / "config.json").read_text())["model_type"] == f"tamellm-mean-pooling-{family}"
     text = "the film was great and the cast too"
     expected = tamellm.load(result.model_dir).predict(text)
     explanation = tamellm.explain(text, model=result.model_dir)

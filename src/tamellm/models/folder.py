@@ -33,7 +33,8 @@ ARCHITECTURE_TASKS = {
 # ``ensure_registered()`` teaches transformers' Auto classes that type. Reading a folder of
 # such a type registers it, so every path that loads the folder (any command, any process)
 # finds the class without depending on some earlier import.
-CUSTOM_ARCHITECTURES = {"tamellm-mean-pooling-bert": "tamellm.models.mean_pooling"}
+CUSTOM_ARCHITECTURES = {"tamellm-mean-pooling-bert": "tamellm.models.mean_pooling",
+                        "tamellm-mean-pooling-mpnet": "tamellm.models.mean_pooling"}
 
 
 @dataclass
