@@ -12,6 +12,7 @@ candidates.md, the table it was chosen from. The original folder is never writte
 from __future__ import annotations
 
 import gc
+import importlib
 import json
 import logging
 import os
@@ -35,6 +36,8 @@ from tamellm.models.resolve import resolve
 
 log = logging.getLogger(__name__)
 
+# Tasks other than text classification that have their own auto-compress (imported when used).
+OTHER_TASKS = {"image-classify": "tamellm.compression.image_auto:auto_compress_images"}
 # Single methods and the chains worth trying (a chain runs left to right on the previous output).
 DEFAULT_PLAN = [
     "dynamic-int8", "onnx-fp32", "onnx-int8", "prune-magnitude", "prune-structured", "low-rank", "distill",
@@ -125,6 +128,10 @@ def auto_compress(
         raise InputError(f"max_drop must be between 0 and 1 (accuracy points as a fraction), got {max_drop}",
                          "e.g. 0.01 for one point of accuracy")
     resolved = resolve(model)
+    if resolved.task in OTHER_TASKS:  # same guard and outputs, the task's own methods and measurement
+        module, _, function = OTHER_TASKS[resolved.task].partition(":")
+        return getattr(importlib.import_module(module), function)(
+            model, data, max_drop=max_drop, methods=methods, output=output, train_data=train_data, repeats=repeats)
     if resolved.task != "classify":
         raise InputError(f"Model '{resolved.name}' is a {resolved.task} model; compress measures accuracy on "
                          "classifiers, so it takes classifiers only",
