@@ -112,10 +112,11 @@ class ServeConfig(Section):
     workers: int = Field(1, ge=1, le=64, description="server processes (models load in each)")
     threads: int | None = Field(None, ge=1, le=256,
                                 description="torch threads per server process; default: cores / workers")
-    backend: Literal["auto", "transformers", "onnxruntime", "llama.cpp"] = Field(
+    backend: Literal["auto", "transformers", "onnxruntime", "onnxruntime-genai", "ctranslate2", "llama.cpp"] = Field(
         "auto", description="runtime for the models it applies to: onnxruntime runs fine-tuned classifiers "
-        "(same weights, exported once), llama.cpp GGUF chat models, the others stay on transformers; auto = "
-        "onnxruntime for classifiers, falling back to transformers if their export fails")
+        "(same weights, exported once); onnxruntime-genai, ctranslate2 and llama.cpp run Llama/Qwen/Mistral "
+        "chat models (llama.cpp: GGUF); the others stay on transformers; auto = onnxruntime for classifiers "
+        "and onnxruntime-genai for chat models, falling back to transformers if their export fails")
     faq: list[str] = Field(default_factory=list,
                            description="FAQ index folders to answer from at /v1/faq/NAME/ask (DIR or NAME=DIR)")
     recommender: list[str] = Field(default_factory=list, description="recommender folders to answer from at "

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Texts = str | list[str]
 MAX_ITEMS = 2048  # texts per request, as OpenAI's embeddings endpoint
+# OpenAI's ``stop``: a text or up to 4 texts that end the answer where they first appear (not included).
+Stop = str | Annotated[list[str], Field(max_length=4)] | None
+STOP_DESCRIPTION = "text(s) that end the answer where they first appear, not included (up to 4)"
 
 
 class _Request(BaseModel):
@@ -30,6 +33,7 @@ class ChatRequest(_Request):
     temperature: float = Field(0.0, ge=0, le=2, description="0 = greedy (the default here)")
     top_p: float = Field(0.95, gt=0, le=1)
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    stop: Stop = Field(None, description=STOP_DESCRIPTION)
     n: int = Field(1, ge=1, le=1, description="only 1 is supported")
 
 
@@ -40,6 +44,7 @@ class CompletionRequest(_Request):
     temperature: float = Field(0.0, ge=0, le=2, description="0 = greedy (the default here)")
     top_p: float = Field(0.95, gt=0, le=1)
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    stop: Stop = Field(None, description=STOP_DESCRIPTION)
     stream: Literal[False] = Field(False, description="streaming is offered by /v1/chat/completions")
     n: int = Field(1, ge=1, le=1)
 
