@@ -264,6 +264,7 @@ def tune(
     ray_address: str | None = None,
     output: str | os.PathLike | None = None,
     resume: bool = False,
+    search_augment: bool = False,
     **overrides: Any,
 ) -> Any:
     """AutoTune: search strategy and hyperparameters (Optuna, or Ray Tune) within ``budget`` / ``trials``.
@@ -271,6 +272,7 @@ def tune(
     ``config`` is a YAML path or dict; ``overrides`` are flat config keys (``model=``,
     ``strategy=``, ``text_column=``...). ``output`` is the tune folder (resumable with
     ``resume=True``). Returns a ``TuneResult``; ``tamellm.load(result.model_dir)`` loads the best model.
+    ``search_augment=True`` also searches training-data augmentation (not for head-only trials).
     """
     from tamellm.config import parse_budget
     from tamellm.tuning import autotune
@@ -278,7 +280,7 @@ def tune(
 
     job = job_config(data, config, **overrides)
     return autotune(job, budget_s=parse_budget(budget), trials=trials, backend=backend or job.tune.backend,
-                    ray_address=ray_address, tune_dir=output, resume=resume)
+                    ray_address=ray_address, tune_dir=output, resume=resume, search_augment=search_augment)
 
 
 def inspect_data(data: str | os.PathLike, task: str = "classify", text_column: str | None = None,

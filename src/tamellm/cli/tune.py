@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from tamellm.cli.common import COMMANDS, JsonOption, ModelOption
@@ -30,6 +32,9 @@ def tune_command(
     backend: BackendOption = None,
     ray_address: RayOption = None,
     resume: ResumeOption = False,
+    search_augment: Annotated[bool, typer.Option(
+        "--search-augment", help="Also search training-data augmentation (none / eda / perturb and a ratio) for "
+                                 "the strategies that encode the texts in every trial (not head-only).")] = False,
     json_output: JsonOption = False,
 ) -> None:
     """Search strategy and hyperparameters (Optuna, or Ray Tune with --ray-address) within a budget."""
@@ -39,7 +44,8 @@ def tune_command(
     if job.data.train is None:
         raise typer.BadParameter("give the training data with --data FILE or data.train in --config")
     run_tune({"config": job, "budget": budget, "trials": trials, "backend": backend,
-              "ray_address": ray_address, "output": output, "resume": resume}, json_output)
+              "ray_address": ray_address, "output": output, "resume": resume, "search_augment": search_augment},
+             json_output)
 
 
 @COMMANDS.register("tune")

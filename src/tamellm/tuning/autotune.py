@@ -26,7 +26,7 @@ from tamellm.run_folders import read_json
 from tamellm.tasks import task_spec
 from tamellm.training.callbacks import tracking_enabled
 from tamellm.training.resources import study_resources
-from tamellm.tuning.search_space import SearchSpace, build_search_space
+from tamellm.tuning.search_space import AUGMENT_STRATEGIES, SearchSpace, build_search_space
 from tamellm.tuning.trial import make_run_trial
 
 logger = logging.getLogger(__name__)
@@ -118,12 +118,14 @@ def autotune(
     ray_address: str | None = None,
     tune_dir: str | os.PathLike | None = None,
     resume: bool = False,
+    search_augment: bool = False,
 ) -> TuneResult:
     """Search strategy and hyperparameters for ``config`` within ``budget_s`` seconds and/or ``trials``.
 
     Without either, the config's ``tune.trials`` / ``tune.budget`` apply. ``backend``
     "ray" (or a ``ray_address``) runs trials with Ray Tune. ``resume=True`` continues
     the study in ``tune_dir``. The best trial's model ends up in ``<tune_dir>/model``.
+    ``search_augment`` also searches training-data augmentation (search_space.AUGMENT_STRATEGIES).
     """
     start = time.perf_counter()
     _require_trainer()
@@ -140,7 +142,7 @@ def autotune(
     with run_log(folder):
         splits = splits if splits is not None else _load_splits(config)
         metric, direction = primary_metric(config, splits)
-        space = build_search_space(config, splits)
+        space = build_search_space(config, splits, search_augment=search_augment)
         (folder / "search_space.json").write_text(json.dumps(space.to_dict(), indent=2), encoding="utf-8")
         logger.info("tuning %s in %s (%s, budget %s s, trials %s)", metric, folder, backend, budget_s, trials)
         rows = _search(backend, space, config, splits, folder, metric, direction, budget_s, trials,
@@ -185,6 +187,8 @@ def warm_start(space: SearchSpace) -> list[dict]:
         params = {k: v for k, v in WARM_START[strategy].items() if k not in space.fixed}
         if not space.search_class_weights:
             params.pop("class_weights", None)
+        if space.search_augment and strategy in AUGMENT_STRATEGIES:
+            params["augment"] = "none"  # a plain first trial: augmentation wins only if a trial measures it helps
         if len(space.strategies) > 1:
             params["strategy"] = strategy
         first.append(params)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tamellm.config import TamellmConfig
+from tamellm.errors import ConfigError
 from tamellm.registry import Registry
 from tamellm.tasks import task_spec
 
@@ -21,6 +22,12 @@ logger = logging.getLogger(__name__)
 
 FEW_SHOT_MAX_PER_CLASS = 64
 IMBALANCE_RATIO = 1.5  # largest / smallest class count above which class weights are searched
+# Strategies whose every trial runs the encoder over the training texts, so augmented texts cost only their own
+# share of a forward pass. head-only is left out: its trials reuse the frozen features cached once per study,
+# and augmented rows (new texts, different for each ratio and seed) would have to be encoded again per trial,
+# which would make the cheapest trials of a short AutoTune budget the slowest.
+AUGMENT_STRATEGIES = ("full", "lora", "prompt-tuning", "prefix-tuning", "few-shot")
+AUGMENT_CHOICES = ["none", "eda", "perturb"]  # training/augment.py AUGMENTERS, and none
 Suggest = Callable[[Any], dict]
 
 
@@ -62,6 +69,21 @@ for _strategy, _suggest in (("full", _full), ("lora", _lora), ("prompt-tuning", 
     STRATEGY_SPACES.register(_strategy, _suggest)
 
 
+def _image_head_only(trial: Any) -> dict:
+    return {"learning_rate": _lr(trial, 1e-3, 3e-2)}
+
+
+def _image_full(trial: Any) -> dict:
+    # A convolutional network fine-tuned end to end takes larger steps than a transformer encoder
+    # (ImageNet fine-tuning recipes use ~1e-4 to 1e-3 with Adam); 1e-5 barely moves it in a short budget.
+    return {"learning_rate": _lr(trial, 5e-5, 1e-3)}
+
+
+# Tasks whose strategies need their own ranges: task -> {strategy: suggest}; other tasks use STRATEGY_SPACES.
+TASK_STRATEGY_SPACES: Registry[dict[str, Suggest]] = Registry("task_search_spaces", "task search space")
+TASK_STRATEGY_SPACES.register("image-classify", {"head-only": _image_head_only, "full": _image_full})
+
+
 @dataclass
 class SearchSpace:
     """The strategies to try, what stays fixed, and whether imbalance handling is searched."""
@@ -70,13 +92,16 @@ class SearchSpace:
     fixed: dict[str, Any] = field(default_factory=dict)
     search_class_weights: bool = False
     notes: list[str] = field(default_factory=list)
+    search_augment: bool = False  # opt-in (--search-augment): augment / augment_ratio for AUGMENT_STRATEGIES
+    task: str = "classify"  # picks the task's own ranges from TASK_STRATEGY_SPACES when it has them
 
     def suggest(self, trial: Any) -> dict:
         """Ask ``trial`` (an optuna.Trial) for one full set of ``train_model`` params."""
         strategy = (self.strategies[0] if len(self.strategies) == 1
                     else trial.suggest_categorical("strategy", self.strategies))
         params: dict[str, Any] = {"strategy": strategy}
-        params.update(STRATEGY_SPACES[strategy](trial))
+        own = TASK_STRATEGY_SPACES.get(self.task) or {}
+        params.update((own.get(strategy) or STRATEGY_SPACES[strategy])(trial))
         if "epochs" not in self.fixed:
             params["epochs"] = trial.suggest_int("epochs", 1, 10 if strategy == "few-shot" else 4)
         if "batch_size" not in self.fixed:
@@ -89,13 +114,17 @@ class SearchSpace:
             params["scheduler"] = trial.suggest_categorical("scheduler", ["linear", "cosine"])
         if self.search_class_weights:
             params["class_weights"] = trial.suggest_categorical("class_weights", ["none", "balanced"])
+        if self.search_augment and strategy in AUGMENT_STRATEGIES:
+            params["augment"] = trial.suggest_categorical("augment", AUGMENT_CHOICES)
+            if params["augment"] != "none":
+                params["augment_ratio"] = trial.suggest_float("augment_ratio", 0.25, 1.0)
         params.update(self.fixed)  # what the user set wins over the search
         return params
 
     def to_dict(self) -> dict:
         """A JSON-ready description (written to hpo.json)."""
         return {"strategies": self.strategies, "fixed": self.fixed, "search_class_weights": self.search_class_weights,
-                "notes": self.notes}
+                "search_augment": self.search_augment, "task": self.task, "notes": self.notes}
 
 
 def class_counts(splits: Any) -> dict[str, int]:
@@ -109,10 +138,13 @@ def class_counts(splits: Any) -> dict[str, int]:
     return counts
 
 
-def build_search_space(config: TamellmConfig, splits: Any = None) -> SearchSpace:
+def build_search_space(config: TamellmConfig, splits: Any = None, search_augment: bool = False) -> SearchSpace:
     """The search space for ``config`` and its data: user-set values are fixed, the rest searched.
 
     The max length is left to the trainer (it picks it from the data) unless the config sets it.
+    ``search_augment`` adds augmentation (none / eda / perturb and its ratio) for the strategies in
+    ``AUGMENT_STRATEGIES``; it is off by default because the robustness benchmark measured no gain in clean
+    accuracy from it (bench/robustness_sst2.py), so a search should spend its budget on it only when asked.
     """
     train, spec = config.train, task_spec(config.task)
     counts = class_counts(splits) if spec.data_schema == "text-label" else {}  # labelled texts: few-shot applies
@@ -144,6 +176,15 @@ def build_search_space(config: TamellmConfig, splits: Any = None) -> SearchSpace
                      f"{max(counts.values())} examples")
     elif counts:
         fixed["class_weights"] = "none"
+    if search_augment:
+        if config.task != "classify":
+            raise ConfigError(f"augmentation is searched for text classification only, not for '{config.task}'",
+                              "drop --search-augment for this task")
+        cheap = [s for s in strategies if s in AUGMENT_STRATEGIES]
+        notes.append("augmentation searched (none / eda / perturb, ratio 0.25-1) for " + (", ".join(cheap) or "none")
+                     + "; not for head-only, whose trials reuse cached features of the unaugmented texts")
+    if config.task in TASK_STRATEGY_SPACES:
+        notes.append(f"{config.task}: its own learning-rate ranges for " + ", ".join(TASK_STRATEGY_SPACES[config.task]))
     logger.info("search space: strategies %s, fixed %s", strategies, fixed)
-    return SearchSpace(strategies, fixed, search_weights, notes)
+    return SearchSpace(strategies, fixed, search_weights, notes, search_augment, config.task)
 
