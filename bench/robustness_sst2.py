@@ -1,6 +1,7 @@
 """Robustness on SST-2 dev: plain training vs --augment vs --adversarial fgm vs both, same seeds and epochs.
 
     .venv/bin/python bench/robustness_sst2.py [--train-rows 800 --epochs 2 --seeds 0,1,2 --dev-limit 300]
+        [--arms plain,augment,fgm,augment+fgm,fgm-0.1,fgm-0.3] [--resume]
 
 Each arm fine-tunes minilm-l6 (strategy full, fixed learning rate and epochs: no AutoTune,
 so the arms differ only in the method) on the same seeded sample of SST-2 train, for each
@@ -8,6 +9,10 @@ seed; then ``tamellm.robustness`` runs every test on a seeded sample of SST-2 de
 greedy attack on correctly classified dev texts. Writes bench/results/robustness_sst2.json
 and .md: per arm mean and spread over seeds of clean accuracy, each test's failure rate
 and the attack success rate, with the load average next to the timings.
+
+Every finished (arm, seed) is appended to robustness_sst2.partial.jsonl with the settings
+it ran under; ``--resume`` keeps the rows there whose settings match this invocation and
+runs only the missing ones, so an interrupted comparison can be completed seed by seed.
 """
 
 from __future__ import annotations
@@ -28,7 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DATA, RESULTS, write_results  # noqa: E402
 
 ARMS = {"plain": {}, "augment": {"augment": "perturb", "augment_ratio": 0.5}, "fgm": {"adversarial": "fgm"},
-        "augment+fgm": {"augment": "perturb", "augment_ratio": 0.5, "adversarial": "fgm"}}
+        "augment+fgm": {"augment": "perturb", "augment_ratio": 0.5, "adversarial": "fgm"},
+        # smaller FGM steps: epsilon 1.0 is about one embedding row's norm in MiniLM (~1.1), spread over the
+        # sequence; FGM/FreeLB use small steps relative to the embedding scale
+        "fgm-0.1": {"adversarial": "fgm", "epsilon": 0.1}, "fgm-0.3": {"adversarial": "fgm", "epsilon": 0.3}}
+SETTINGS = ("train_rows", "epochs", "learning_rate", "max_length", "dev_limit", "attack_limit")
 
 
 def _sample(split: str, rows: int | None, seed: int, out: Path) -> Path:
@@ -60,6 +69,8 @@ def main() -> None:
     parser.add_argument("--attack-limit", type=int, default=30)
     parser.add_argument("--arms", default=",".join(ARMS))
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the rows of robustness_sst2.partial.jsonl run under the same settings")
     args = parser.parse_args()
 
     import torch
@@ -72,9 +83,22 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="robustness-sst2-"))
     train = _sample("train", args.train_rows, 0, work / "train.csv")  # the same rows for every arm and seed
     dev = _sample("dev", None, 0, work / "dev.csv")
+    unknown = sorted(set(arms) - set(ARMS))
+    if unknown:
+        parser.error(f"unknown arms {unknown}; known: {', '.join(ARMS)}")
+    settings = {k: getattr(args, k) for k in SETTINGS}
+    partial = RESULTS / "robustness_sst2.partial.jsonl"
     runs, load = [], {"start": os.getloadavg()}
+    if args.resume and partial.exists():
+        stored = [json.loads(line) for line in partial.read_text(encoding="utf-8").splitlines() if line.strip()]
+        runs = [r for r in stored if r.get("settings") == settings and r["arm"] in arms and r["seed"] in seeds]
+        print(f"resuming: {len(runs)} stored runs kept", flush=True)
+    done = {(r["arm"], r["seed"]) for r in runs}
+    first_report = None
     for seed in seeds:
         for arm in arms:
+            if (arm, seed) in done:
+                continue
             started = time.monotonic()
             result = tamellm.train(data=str(train), model="minilm-l6", strategy="full", epochs=args.epochs,
                                    learning_rate=args.learning_rate, batch_size=16, max_length=args.max_length,
@@ -83,7 +107,7 @@ def main() -> None:
             train_s = time.monotonic() - started
             report = tamellm.robustness(result.model_dir, str(dev), output=str(work / "reports" / f"{arm}-{seed}"),
                                         limit=args.dev_limit, attack_limit=args.attack_limit, seed=0).to_dict()
-            row = {"arm": arm, "seed": seed, "train_seconds": round(train_s, 1),
+            row = {"arm": arm, "seed": seed, "settings": settings, "train_seconds": round(train_s, 1),
                    "robustness_seconds": report["seconds"], "load_average": os.getloadavg()[0],
                    "clean_accuracy": report["clean_accuracy"],
                    "validation_accuracy": result.metrics["validation"]["accuracy"],
@@ -93,26 +117,30 @@ def main() -> None:
                    "attack_mean_words_changed": report["attack"]["mean_words_changed"]}
             runs.append(row)
             print(json.dumps(row), flush=True)
-            (RESULTS / "robustness_sst2.partial.jsonl").parent.mkdir(parents=True, exist_ok=True)
-            with open(RESULTS / "robustness_sst2.partial.jsonl", "a", encoding="utf-8") as handle:
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            with open(partial, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(row) + "\n")
-            if arm == arms[0] and seed == seeds[0]:
+            if first_report is None:
                 first_report = report
     load["end"] = os.getloadavg()
-    tests = list(runs[0]["failure_rates"])
+    tests = list(dict.fromkeys(t for r in runs for t in r["failure_rates"]))
     table = []
     for arm in arms:
         mine = [r for r in runs if r["arm"] == arm]
+        if not mine:
+            continue
         row = {"arm": arm, "seeds": len(mine), "clean accuracy": _stats([r["clean_accuracy"] for r in mine]),
                "attack success": _stats([r["attack_success_rate"] for r in mine]),
                "mean failure rate": _stats([statistics.mean(r["failure_rates"].values()) for r in mine]),
-               "train s (median)": round(statistics.median(r["train_seconds"] for r in mine), 1)}
+               "train s min/median/max": "/".join(f"{f([r['train_seconds'] for r in mine]):.1f}"
+                                                  for f in (min, statistics.median, max)),
+               "load average (per run)": "-".join(f"{f(r['load_average'] for r in mine):.1f}" for f in (min, max))}
         row.update({t: _stats([r["failure_rates"].get(t, 0.0) for r in mine]) for t in tests})
         table.append(row)
-    settings = {k: getattr(args, k) for k in vars(args)}
-    write_results("robustness_sst2", {"settings": settings, "arms": {a: ARMS[a] for a in arms}, "load_average": load,
+    everything = {k: getattr(args, k) for k in vars(args)}
+    write_results("robustness_sst2", {"settings": everything, "arms": {a: ARMS[a] for a in arms}, "load_average": load,
                                       "runs": runs, "first_report": first_report}, table)
-    (RESULTS / "robustness_sst2.partial.jsonl").unlink(missing_ok=True)
+    partial.unlink(missing_ok=True)
     print((RESULTS / "robustness_sst2.md").read_text())
 
 
