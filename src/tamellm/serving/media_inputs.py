@@ -185,9 +185,9 @@ class MediaInputs:
         speech_model = speech[0].source if speech else None
 
         def read_all() -> list[MediaText]:
-            from tamellm import api
+            from tamellm.api import read_file
 
-            return [read_upload(u, lambda path: api.read_file(path, speech_model=speech_model), mime)
+            return [read_upload(u, lambda path: read_file(path, speech_model=speech_model), mime)
                     for u, mime in typed]
 
         loop = asyncio.get_running_loop()

@@ -8,7 +8,8 @@ from typing import Any
 
 import torch
 
-from tamellm.errors import InputError
+from tamellm.data.schemas import DATA_SCHEMAS, DataSchema
+from tamellm.errors import DataError, InputError
 from tamellm.models import image_net  # noqa: F401 - registers the "image" folder loader
 from tamellm.results import Classification
 from tamellm.tasks.base import TaskModel
@@ -107,9 +108,39 @@ class _Network:
         self.model, self.labels, self.pixels = model, labels, pixels
 
 
+def describe_images(data: str | os.PathLike, text_column: str | None = None, label_column: str | None = None) -> dict:
+    """What ``tamellm train`` prints about image data: classes and images of a folder, or a CSV's rows."""
+    from tamellm.media import IMAGE_SUFFIXES
+
+    source = Path(data)
+    if source.is_dir():
+        counts = {sub.name: sum(p.suffix.lower() in IMAGE_SUFFIXES for p in sub.iterdir())
+                  for sub in sorted(source.iterdir()) if sub.is_dir()}
+        counts = {k: v for k, v in counts.items() if v}
+        if not counts:
+            raise DataError(f"{source} has no class folders with images",
+                            "put each class's images (png, jpg, webp) in a sub-folder named after the class")
+        return {"text": "image files", "label": "folder name", "reason_text": "a sub-folder per class",
+                "reason_label": "each sub-folder's name is its class",
+                "notes": [f"{source}: {sum(counts.values())} images in {len(counts)} classes (" +
+                          ", ".join(f"{k} {v}" for k, v in counts.items()) + ")"]}
+    import pandas as pd
+
+    if not source.is_file():
+        raise DataError(f"Image data {source} not found",
+                        "pass a folder (a sub-folder per class) or a CSV of path,label")
+    frame = pd.read_csv(source, sep="\t" if source.suffix.lower() == ".tsv" else ",")
+    return {"text": "path", "label": "label", "reason_text": "image paths", "reason_label": "label column",
+            "notes": [f"{source}: {len(frame)} rows"]}
+
+
+DATA_SCHEMAS.register("image-label", DataSchema("image-label", ("image", "label"),
+                                                "a folder with a sub-folder of images per class, or a CSV of "
+                                                "path,label", describe_images))
+
 register_task(TaskSpec(
     name="image-classify", description="image -> one of the labels it was trained on (EfficientNet-Lite0)",
-    models={"image": ImageClassifier, "image-onnx": ImageClassifier},
+    models={"image": ImageClassifier, "image-onnx": ImageClassifier}, data_schema="image-label",
     evaluator="image-classify", adapter="image-classify",
     primary_metric=("accuracy", "max"), auto_strategies=("head-only", "full"), default_strategy="head-only",
 ))

@@ -37,6 +37,8 @@ def job_config(
         base = {}
     if data is not None:
         overrides["train"] = data  # data.train
+        if overrides.get("task") is None and "task" not in base and data_task(data):
+            overrides["task"] = data_task(data)
     for key, value in overrides.items():
         if value is None:
             continue
@@ -51,3 +53,17 @@ def job_config(
                               "accepted: " + ", ".join(known))
         base.setdefault(section, {})[key] = value
     return config_from_dict(base, "the job settings")
+
+
+def data_task(data: str | os.PathLike) -> str | None:
+    """The task a training folder implies: a folder with a sub-folder of images per class is image
+    classification (tables name no task: text classification stays the default); None otherwise."""
+    from tamellm.media import IMAGE_SUFFIXES
+
+    folder = Path(data)
+    if not folder.is_dir():
+        return None
+    for sub in folder.iterdir():
+        if sub.is_dir() and any(p.suffix.lower() in IMAGE_SUFFIXES for p in sub.iterdir()):
+            return "image-classify"
+    return None

@@ -80,7 +80,7 @@ def derived_id(timestamp: str, text: str, source: str | None) -> str:
 def _file_text(value: Any, where: str, base_dir: Path | None) -> tuple[str, str]:
     """(the text read from an event's ``file``, its name): a path (events read from disk only) or
     ``{"name", "data"}`` with base64 data; images go through OCR, PDFs pypdf, audio Whisper."""
-    from tamellm import api
+    from tamellm.api import read_file
     from tamellm.errors import InputError
     from tamellm.media.uploads import Upload, decode_base64, read_upload
 
@@ -91,11 +91,11 @@ def _file_text(value: Any, where: str, base_dir: Path | None) -> tuple[str, str]
                                 'send the file itself: "file": {"name": "scan.png", "data": "<base64>"}')
             path = Path(value).expanduser()
             path = path if path.is_absolute() else base_dir / path
-            media, name = api.read_file(path), value
+            media, name = read_file(path), value
         elif isinstance(value, dict) and isinstance(value.get("data"), str):
             name = str(value.get("name") or "file")
             data, mime = decode_base64(value["data"], f"{where} 'file.data'")
-            media = read_upload(Upload(name, data), api.read_file, mime)
+            media = read_upload(Upload(name, data), read_file, mime)
         else:
             raise DataError(f"{where}: 'file' must be a path or {{\"name\", \"data\"}} with base64 data",
                             "an image (OCR), PDF or audio file (Whisper) whose text is the event's text")
