@@ -88,6 +88,26 @@ def test_a_set_cancel_flag_stops_at_the_next_token(generator):
     assert result.new_tokens <= 2
 
 
+def test_cancel_set_mid_answer_stops_it_there(generator):
+    """As the server does when a request's timeout passes: the flag is set from another thread."""
+    story = [{"role": "user", "content": "Write a long story, at least 300 words, about a dragon who learns to paint."}]
+    cancel = threading.Event()
+    timer = threading.Timer(0.5, cancel.set)
+    timer.start()
+    try:
+        result = generator.chat(story, max_new_tokens=1500, cancel=cancel)
+    finally:
+        timer.cancel()
+    # Uncancelled, the story ends with an end token ("stop") or at the 1500-token cap: either fails here.
+    assert cancel.is_set() and 0 < result.new_tokens < 1500 and result.finish_reason == "length"
+
+
+def test_temperature_samples_other_answers_than_greedy(generator):
+    greedy = generator.chat(PARIS, max_new_tokens=16).text
+    sampled = {generator.chat(PARIS, max_new_tokens=16, temperature=1.5, top_p=1.0, seed=s).text for s in range(4)}
+    assert sampled - {greedy}, "temperature 1.5 gave the greedy answer for every seed"
+
+
 def test_closing_the_stream_early_stops_generation(generator):
     stream = generator.stream(COUNT, max_new_tokens=200)
     next(stream)

@@ -201,6 +201,8 @@ class Generator(TaskModel):
         new = output[0, prompt_len:]
         cut.feed(self.tokenizer.decode(new, skip_special_tokens=True))
         finish = "length" if len(new) >= max_new_tokens and int(new[-1]) not in self._eos_ids() else "stop"
+        if cancel is not None and cancel.is_set():
+            finish = "length"  # cut short, like an answer that ran out of tokens (as on every engine)
         finish = "stop" if cut.stopped else finish
         return Generation(cut.shown().strip(), messages[-1]["content"], int(len(new)), time.perf_counter() - start,
                           finish)
