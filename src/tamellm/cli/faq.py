@@ -27,7 +27,8 @@ def build_command(
     data: Annotated[Path, typer.Argument(help="FAQ file (csv, tsv, jsonl, parquet) with question and answer columns.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write the index to.")],
     model: Annotated[
-        str | None, typer.Option("--model", "-m", help="Encoder: catalog name or folder (default minilm-l6).")
+        str | None, typer.Option("--model", "-m", help="Encoder: catalog name or folder (default: the catalog's "
+                                                   "encoder for the FAQ's language, minilm-l6 for English).")
     ] = None,
     question_column: Annotated[str | None, typer.Option("--question-column", help="Question column.")] = None,
     answer_column: Annotated[str | None, typer.Option("--answer-column", help="Answer column.")] = None,
@@ -57,6 +58,7 @@ def build_command(
     for line in result.report.warnings():
         err_console.print(f"warning: {line}", highlight=False)
     cal = result.calibration
+    console.print(f"Encoder: {result.encoder['name']} ({result.encoder['why']})", highlight=False)
     console.print(f"Indexed {result.entries} entries from {data} into {result.folder} in {result.seconds:.1f} s; "
                   f"handoff below confidence {cal['threshold']:.3f} ({cal['method']})", highlight=False)
     fusion = result.fusion
@@ -71,7 +73,7 @@ def build_command(
 @faq_app.command("ask")
 def ask_command(
     folder: Annotated[Path, typer.Argument(help="FAQ index folder (from `tamellm faq build`).")],
-    question: Annotated[str, typer.Argument(help="The customer's question.")],
+    question: Annotated[str | None, typer.Argument(help="The customer's question (or --input FILE).")] = None,
     history: Annotated[
         list[str] | None, typer.Option("--history", help="An earlier question, for follow-ups (repeatable).")
     ] = None,
@@ -89,6 +91,13 @@ def ask_command(
         str | None, typer.Option("--intent-model", help="Classifier folder: label the question's intent too "
                                                          "(e.g. trained on Banking77), for routing.")
     ] = None,
+    input_file: Annotated[
+        Path | None, typer.Option("--input", "-i", help="Read the question from an image (OCR), a PDF or an audio "
+                                                        "file (Whisper) instead.")
+    ] = None,
+    speech_model: Annotated[
+        str | None, typer.Option("--speech-model", help="Whisper model for an audio --input (default whisper-tiny-en).")
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Answer a question from the FAQ, citing the entry, or hand off when the FAQ does not answer it."""
@@ -96,10 +105,17 @@ def ask_command(
 
     assistant = FaqAssistant.load(folder, threshold=threshold, mode=mode, top_k=top_k, chat_model=chat_model,
                                   rerank=rerank, intent_model=intent_model)
-    result = assistant.ask(question, history=history or None, generate=generate)
+    if question is None and input_file is None:
+        from tamellm.errors import InputError
+
+        raise InputError("No question given", "pass the question as text, or --input FILE (image, PDF, audio)")
+    result = assistant.ask(question, history=history or None, generate=generate, file=input_file,
+                           speech_model=speech_model)
     if json_output:
         print_json(result.to_dict())
         return
+    if result.source is not None:
+        console.print(f"[dim]read from {result.source['file']}: {result.source['text']}[/dim]\n", highlight=False)
     console.print(result.reply, highlight=False)
     verdict = "handoff" if result.handoff else "answered"
     if result.intent:

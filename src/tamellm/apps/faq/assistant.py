@@ -60,11 +60,14 @@ class FaqReply:
     follow_up: bool = False
     cited: list[str] = field(default_factory=list)
     intent: dict | None = None  # {"label", "score"} from the intent classifier, when the assistant has one
+    source: dict | None = None  # the file the question was read from: {"text", "file", "kind", ...}
 
     def to_dict(self) -> dict:
         out = {"answers": [a.to_dict() for a in self.answers], "handoff": self.handoff, "reply": self.reply}
         if self.intent is not None:
             out["intent"] = self.intent
+        if self.source is not None:
+            out["input"] = self.source
         return out
 
     @property
@@ -93,6 +96,22 @@ def previous_questions(history: History | None) -> list[str]:
 def looks_like_follow_up(question: str) -> bool:
     """Short questions that start with 'and', 'what about' ... or point back with 'it', 'that', ..."""
     return len(question.split()) <= 8 and bool(_FOLLOW_UP.search(question))
+
+
+def read_question(path: str | os.PathLike, speech_model: str | None = None) -> tuple[str, dict]:
+    """The question in an image (OCR), a PDF or an audio file (Whisper), through the media layer:
+    ``(text, {"text", "file", "kind", ...})``, the second part telling where the text was read."""
+    import tamellm.api as api
+    from tamellm.media import AUDIO_SUFFIXES, IMAGE_SUFFIXES, PDF_SUFFIXES, is_media
+
+    if not is_media(path):
+        accepted = ", ".join(IMAGE_SUFFIXES + PDF_SUFFIXES + AUDIO_SUFFIXES)
+        raise InputError(f"{path}: not an image, PDF or audio file", f"pass a file ending in {accepted}, "
+                                                                     "or type the question")
+    media = api.read_files([path], speech_model=speech_model)[0]
+    # one line per question: OCR splits a picture of a question into lines
+    text = " ".join(media.text.split())
+    return text, {"text": text, **media.provenance()}
 
 
 def verbatim_reply(answer: FaqAnswer) -> str:
@@ -248,15 +267,28 @@ class FaqAssistant:
             intent = {"label": label.label, "score": round(float(label.score), 4)}
         return FaqReply(answers, handoff, "", round(confidence, 4), self.threshold, query, follow_up, intent=intent)
 
-    def ask(self, question: str, history: History | None = None, top_k: int | None = None,
-            generate: bool = False, mode: Mode | None = None, max_new_tokens: int = 120) -> FaqReply:
+    def ask(self, question: str | os.PathLike | None = None, history: History | None = None,
+            top_k: int | None = None, generate: bool = False, mode: Mode | None = None,
+            max_new_tokens: int = 120, file: str | os.PathLike | None = None,
+            speech_model: str | None = None) -> FaqReply:
         """Answer ``question`` (with ``history``, the earlier questions, for follow-ups).
 
         The reply is the best answer verbatim with its id in brackets; with ``generate`` the chat
         model rephrases from the retrieved answers only and cites ids. Below the calibrated
         threshold ``handoff`` is true and the reply says a person will take over.
+        ``file`` (or a ``Path`` as ``question``): the question is read from an image, a PDF or an
+        audio file (``speech_model``: the Whisper model for audio); ``result.source`` holds the text read.
         """
+        if isinstance(question, os.PathLike):
+            question, file = None, question if file is None else file
+        if file is not None and question is not None:
+            raise InputError("Give the question either as text or as a file, not both",
+                             "drop the text, or drop the file")
+        source = None
+        if file is not None:
+            question, source = read_question(file, speech_model)
         result = self.retrieve(question, history, top_k, mode)
+        result.source = source
         if result.handoff:
             result.reply = handoff_reply(result.answers)
         elif generate:

@@ -12,7 +12,7 @@ from tamellm.apps.faq import store
 from tamellm.apps.faq.calibration import calibrate, calibrate_fusion
 from tamellm.apps.faq.checks import main_scripts, script_counts
 from tamellm.apps.faq.entries import FaqEntry, FaqFileReport, read_faq
-from tamellm.apps.faq.index import DEFAULT_ENCODER, FaqIndex
+from tamellm.apps.faq.index import FaqIndex
 
 
 @dataclass
@@ -26,19 +26,43 @@ class BuildResult:
     seconds: float
     fusion: dict = field(default_factory=dict)
     models: dict = field(default_factory=dict)  # "tune" / "rerank": what training did, and the model's folder
+    encoder: dict = field(default_factory=dict)  # {"name", "why"}: the encoder used and why it was picked
 
     def to_dict(self) -> dict:
         return {"folder": str(self.folder), "entries": self.entries, "report": self.report.to_dict(),
-                "calibration": self.calibration, "fusion": self.fusion, "models": self.models,
-                "seconds": round(self.seconds, 2)}
+                "encoder": self.encoder, "calibration": self.calibration, "fusion": self.fusion,
+                "models": self.models, "seconds": round(self.seconds, 2)}
 
 
-def resolve_encoder(encoder: str | os.PathLike | None) -> str:
-    """A catalog name as given, a folder as an absolute path (the index may be used from elsewhere)."""
+def default_encoder(texts: list[str]) -> tuple[str, str]:
+    """The catalog encoder for a FAQ written in ``texts``' language, and why (the task layer's choice:
+    ``minilm-l6`` for English, the multilingual default for Chinese, Russian, ...)."""
+    from tamellm.languages import detect_language
+    from tamellm.models.catalog import CATALOG
+    from tamellm.tasks.loading import default_model_name
+
+    name = default_model_name("embed", texts)
+    language = detect_language(texts)
+    covers = ", ".join(CATALOG[name].languages) if name in CATALOG else "?"
+    where = f"the FAQ is written in '{language}'" if language else "the FAQ's language could not be told"
+    return name, f"default encoder for embeddings: {where}; {name} covers {covers}"
+
+
+def resolve_encoder(encoder: str | os.PathLike | None, texts: list[str] | None = None) -> str:
+    """A catalog name as given, a folder as an absolute path (the index may be used from elsewhere);
+    ``None``: the default encoder for the language of ``texts``."""
     if encoder is None:
-        return DEFAULT_ENCODER
+        return default_encoder(texts or [])[0]
     path = Path(encoder)
     return str(path.resolve()) if path.exists() else str(encoder)
+
+
+def encoder_choice(encoder: str | os.PathLike | None, entries: list[FaqEntry]) -> dict:
+    """``{"name", "why"}`` of the encoder a build uses: the one given, or the default for the FAQ's language."""
+    if encoder is not None:
+        return {"name": resolve_encoder(encoder), "why": "given"}
+    name, why = default_encoder([e.question for e in entries] + [e.answer for e in entries])
+    return {"name": name, "why": why}
 
 
 def index_meta(index: FaqIndex, calibration: dict) -> dict:
@@ -52,7 +76,7 @@ def build_index(entries: list[FaqEntry], encoder: str | os.PathLike | None = Non
                 threshold: float | None = None, fusion: dict | None = None) -> FaqIndex:
     """An index of ``entries`` with its handoff threshold and fusion weight calibrated on the FAQ itself
     (or ``threshold`` / ``fusion`` when given)."""
-    index = FaqIndex.build(entries, resolve_encoder(encoder))
+    index = FaqIndex.build(entries, resolve_encoder(encoder, [e.question for e in entries]))
     calibration = calibrate(index)
     if threshold is not None:
         calibration = {**calibration, "calibrated_threshold": calibration["threshold"], "threshold": threshold,
@@ -65,7 +89,10 @@ def build_faq(data: str | os.PathLike, output: str | os.PathLike, encoder: str |
               question_column: str | None = None, answer_column: str | None = None, id_column: str | None = None,
               threshold: float | None = None, tune: bool = False, rerank: bool = False,
               tune_loss: str = "in-batch") -> BuildResult:
-    """Read the FAQ file ``data``, index it with ``encoder`` (default ``minilm-l6``) and write it to ``output``.
+    """Read the FAQ file ``data``, index it with ``encoder`` and write it to ``output``.
+
+    Without ``encoder``, the catalog's default encoder for the FAQ's language (``minilm-l6`` for
+    English, ``multilingual-e5-small`` for Chinese and other languages); ``BuildResult.encoder`` says which and why.
 
     ``tune`` first adapts the encoder to this FAQ (contrastively, on its own question/answer pairs);
     ``rerank`` trains a cross-encoder from the encoder's body that reorders the best candidates.
@@ -75,7 +102,8 @@ def build_faq(data: str | os.PathLike, output: str | os.PathLike, encoder: str |
     folder = store.check_target(output)  # before the slow part
     entries, report = read_faq(data, question_column, answer_column, id_column)
     models: dict[str, dict] = {}
-    base = resolve_encoder(encoder)
+    choice = encoder_choice(encoder, entries)
+    base = choice["name"]
     staged: list[tuple[Path, Path]] = []  # (staging, final): models are trained under a hidden name first
 
     def stage(prefix: str) -> Path:
@@ -106,6 +134,7 @@ def build_faq(data: str | os.PathLike, output: str | os.PathLike, encoder: str |
             shutil.rmtree(staging, ignore_errors=True)
         raise
     index.meta["source"] = report.to_dict()
+    index.meta["encoder_choice"] = choice
     folder = store.save(index, output)
     return BuildResult(folder, len(entries), report, index.meta["calibration"], time.perf_counter() - start,
-                       index.meta["fusion"], models)
+                       index.meta["fusion"], models, choice)

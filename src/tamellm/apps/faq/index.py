@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,6 +21,29 @@ MODES = ("hybrid", "dense", "bm25")
 
 
 _ENCODERS: dict[str, Any] = {}
+# A question or two is embedded on one torch thread. Measured on the 2-core machine under load (load
+# average ~5): minilm-l6 on one question took ~710 ms with torch's 2 threads and ~28 ms with 1 (the
+# threads wait for each other when another process holds a core); a short sequence has too little
+# work per matrix product to gain from splitting it anyway.
+SINGLE_THREAD_TEXTS = 2
+_THREADS = threading.RLock()
+
+
+@contextmanager
+def _one_thread(texts: int) -> Iterator[None]:
+    """torch on one thread while embedding ``texts`` texts when they are few (restored after)."""
+    import torch
+
+    if texts > SINGLE_THREAD_TEXTS or torch.get_num_threads() == 1:
+        yield
+        return
+    with _THREADS:  # the setting is process-wide: one switch at a time, always restored
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
 
 
 def embed(texts: list[str], encoder: str) -> np.ndarray:
@@ -28,7 +54,8 @@ def embed(texts: list[str], encoder: str) -> np.ndarray:
         return np.zeros((0, 0), dtype=np.float32)
     if encoder not in _ENCODERS:  # keep the loaded model: resolving a name on every question costs more than asking
         _ENCODERS[encoder] = api.load(encoder, task="embed")
-    return np.asarray(_ENCODERS[encoder].predict(texts).vectors, dtype=np.float32)
+    with _one_thread(len(texts)):
+        return np.asarray(_ENCODERS[encoder].predict(texts).vectors, dtype=np.float32)
 
 
 def lexical_document(entry: FaqEntry) -> str:
@@ -75,7 +102,13 @@ class FaqIndex:
 
     def dense_scores(self, vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of a query vector to each entry's question."""
-        return self.question_vectors @ vector
+        import torch
+
+        # torch on one thread rather than numpy: numpy's BLAS threads showed the same waiting as torch's
+        # under load (a 1,436 × 384 product took 2-16 ms against 0.2 ms on one thread)
+        with _one_thread(1):
+            query = torch.from_numpy(np.ascontiguousarray(vector, dtype=np.float32))
+            return (torch.from_numpy(np.ascontiguousarray(self.question_vectors, dtype=np.float32)) @ query).numpy()
 
     def search(self, query: str, k: int = 5, mode: Mode = "hybrid", context: str | None = None,
                context_weight: float = 0.5) -> list[Hit]:
