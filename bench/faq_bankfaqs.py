@@ -18,7 +18,11 @@ answers none of them). With ``--generate N`` the chat model rephrases the answer
 questions: ROUGE-L against the gold answer beside the verbatim answer's, and how often the
 reply cites the right id.
 
-Run: .venv/bin/python bench/faq_bankfaqs.py [--generate 20] [--out-of-scope 200]
+The ``--tune`` and ``--rerank`` arms train models (5 and 25 minutes on the shared 2-core machine)
+and the ``--encoders`` arms embed the FAQ again with other catalog encoders: each is on request.
+
+Run: .venv/bin/python bench/faq_bankfaqs.py [--generate 20] [--out-of-scope 200] [--encoders
+multilingual-e5-small,all-mpnet-base-v2] [--tune] [--rerank]
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from tamellm.metrics import generation_metrics
 
 LOAD_BEFORE = os.getloadavg()
 
-ARMS = {  # arm -> (index, retrieval mode, rerank, label)
+ARMS = {  # arm -> (index, retrieval mode, rerank, label); which arms run: ``selected_arms``
     "bm25": ("base", "bm25", False, "BM25 alone (bm25s, questions)"),
     "dense": ("base", "dense", False, "dense alone (minilm-l6)"),
     "hybrid": ("base", "hybrid", False, "fused default (score fusion, calibrated weight)"),
@@ -48,8 +52,27 @@ ARMS = {  # arm -> (index, retrieval mode, rerank, label)
     "dense_tuned": ("tuned", "dense", False, "dense, --tune"),
     "hybrid_tuned": ("tuned", "hybrid", False, "fused, --tune"),
     "rerank": ("base", "hybrid", True, "fused + --rerank"),
-    "rerank_tuned": ("tuned", "hybrid", True, "fused, --tune + --rerank"),
+    "rerank_tuned": ("tuned+rerank", "hybrid", True, "fused, --tune + --rerank"),
 }
+OPTIONAL = {"tune": ("dense_tuned", "hybrid_tuned"), "rerank": ("rerank",)}
+
+
+def encoder_arms(encoders: list[str]) -> None:
+    """Add a dense and a fused arm per extra encoder (its own index, fusion weight calibrated the same way)."""
+    for name in encoders:
+        ARMS[f"dense:{name}"] = (f"enc:{name}", "dense", False, f"dense alone ({name})")
+        ARMS[f"hybrid:{name}"] = (f"enc:{name}", "hybrid", False, f"fused ({name} + BM25, calibrated weight)")
+
+
+def selected_arms(args: argparse.Namespace) -> list[str]:
+    """The arms this run measures: the four base arms, the encoder arms, and tune / rerank on request."""
+    skip = set()
+    for flag, arms in OPTIONAL.items():
+        if not getattr(args, flag):
+            skip.update(arms)
+    if not (args.tune and args.rerank):
+        skip.add("rerank_tuned")
+    return [arm for arm in ARMS if arm not in skip]
 
 
 def _key(text: str) -> str:
@@ -101,10 +124,23 @@ def fair_top1(item: LabelledQuestion, answers: list) -> float:
     return sum(i in item.expected for i in tied) / len(tied)
 
 
+def fair_reciprocal_rank(item: LabelledQuestion, answers: list) -> float:
+    """Reciprocal rank of the best right entry, wrong entries tied with it counted half ahead of it
+    (the order within a tie is list order, not the retriever's judgement)."""
+    right = [a.score for a in answers if a.id in item.expected]
+    if not right:
+        return 0.0
+    best = max(right)
+    tolerance = 1e-6 * max(1.0, abs(best))
+    ahead = sum(a.score > best + tolerance for a in answers)
+    tied_wrong = sum(abs(a.score - best) <= tolerance and a.id not in item.expected for a in answers)
+    return 1.0 / (1 + ahead + 0.5 * tied_wrong)
+
+
 def measure(assistant: FaqAssistant, queries: list[LabelledQuestion], outside: list[str], mode: str,
             arm: str, kind: list[str]) -> dict:
     """Quality, handoff and speed of one arm (one pass, questions one at a time)."""
-    ranks, latencies, handoff_in, handoff_out, fair = [], [], [], [], []
+    ranks, latencies, handoff_in, handoff_out, fair, reciprocal = [], [], [], [], [], []
     start = time.perf_counter()
     for item in queries:
         t = time.perf_counter()
@@ -114,6 +150,7 @@ def measure(assistant: FaqAssistant, queries: list[LabelledQuestion], outside: l
         ranks.append(next((r for r, i in enumerate(ids, 1) if i in item.expected), None))
         handoff_in.append(result.handoff)
         fair.append(fair_top1(item, result.answers))
+        reciprocal.append(fair_reciprocal_rank(item, result.answers))
     seconds = time.perf_counter() - start
     for question in outside:
         handoff_out.append(assistant.retrieve(question, mode=mode).handoff)
@@ -127,10 +164,12 @@ def measure(assistant: FaqAssistant, queries: list[LabelledQuestion], outside: l
         "top-1 novel": by_kind["novel"], "top-1 tie": by_kind["tie"],
         "recall@5": round(statistics.mean(r is not None and r <= 5 for r in ranks), 4),
         "mrr": round(statistics.mean(1 / r if r else 0.0 for r in ranks), 4),
+        "mrr ties fair": round(statistics.mean(reciprocal), 4),
         "handoff_in_scope": round(statistics.mean(handoff_in), 4),
         "handoff_out_of_scope": round(statistics.mean(handoff_out), 4) if outside else None,
         "handoff_accuracy": round(statistics.mean(right_in + handoff_out), 4),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "min/max ms": f"{min(latencies) * 1000:.1f}/{max(latencies) * 1000:.1f}",
         "queries_per_s": round(len(queries) / seconds, 1),
     }
 
@@ -159,39 +198,57 @@ def measure_generation(assistant: FaqAssistant, queries: list[LabelledQuestion],
         "rouge_l_verbatim": round(generation_metrics(gold, verbatim)["rouge_l"], 4),
         "cites_right_id": round(statistics.mean(cites_right), 4),
         "p50_s_with_generate": round(statistics.median(latencies), 2),
+        "min_max_s_with_generate": f"{min(latencies):.2f}/{max(latencies):.2f}",
         "examples": [{"question": q.question, "reply": g} for q, g in zip(sample[:3], generated[:3], strict=True)],
     }
 
 
-def assistants(tmp: Path, indexed: pd.DataFrame) -> tuple[dict[str, FaqAssistant], dict]:
-    """The base index (with a reranker), the same with reciprocal rank fusion, and the tuned index."""
+def assistants(tmp: Path, indexed: pd.DataFrame, needed: set[str]) -> tuple[dict[str, FaqAssistant], dict]:
+    """The indexes the selected arms need: base (with a reranker when asked), the same with reciprocal rank
+    fusion, the tuned one, the tuned one with the base build's reranker, and one per extra encoder."""
     csv = tmp / "faq.csv"
     indexed.rename(columns={"Question": "question", "Answer": "answer"})[["id", "question", "answer"]].to_csv(
         csv, index=False)
-    built = {"base": build_faq(csv, tmp / "base", rerank=True), "tuned": build_faq(csv, tmp / "tuned", tune=True)}
+    built = {"base": build_faq(csv, tmp / "base", rerank="rerank" in needed or "tuned+rerank" in needed)}
     base = FaqAssistant.load(tmp / "base")
-    rrf = FaqAssistant(base.index.with_entries([], set()), tmp / "base")
-    rrf.index.meta["fusion"] = {"method": "rrf"}
-    tuned = FaqAssistant.load(tmp / "tuned")
-    # the base build's cross-encoder over the tuned index's candidates (it scores any entry)
-    tuned_reranked = FaqAssistant(tuned.index.with_entries([], set()), tmp / "base")
-    tuned_reranked.index.meta["rerank"] = base.index.meta["rerank"]
-    return {"base": base, "rrf": rrf, "tuned": tuned, "tuned+rerank": tuned_reranked}, built
+    served = {"base": base}
+    if "rrf" in needed:
+        served["rrf"] = FaqAssistant(base.index.with_entries([], set()), tmp / "base")
+        served["rrf"].index.meta["fusion"] = {"method": "rrf"}
+    if "tuned" in needed or "tuned+rerank" in needed:
+        built["tuned"] = build_faq(csv, tmp / "tuned", tune=True)
+        served["tuned"] = FaqAssistant.load(tmp / "tuned")
+    if "tuned+rerank" in needed:
+        # the base build's cross-encoder over the tuned index's candidates (it scores any entry)
+        served["tuned+rerank"] = FaqAssistant(served["tuned"].index.with_entries([], set()), tmp / "base")
+        served["tuned+rerank"].index.meta["rerank"] = base.index.meta["rerank"]
+    for key in sorted(k for k in needed if k.startswith("enc:")):
+        name = key.split(":", 1)[1]
+        built[key] = build_faq(csv, tmp / name, encoder=name)
+        served[key] = FaqAssistant.load(tmp / name)
+    return served, built
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generate", type=int, default=20, help="questions answered with --generate (0: skip)")
     parser.add_argument("--out-of-scope", type=int, default=200, help="SQuAD questions asked for the handoff")
+    parser.add_argument("--encoders", default="", help="extra catalog encoders, comma-separated (an arm each)")
+    parser.add_argument("--tune", action="store_true", help="add the --tune arms (trains the encoder)")
+    parser.add_argument("--rerank", action="store_true", help="add the --rerank arm (trains a cross-encoder)")
+    parser.add_argument("--name", default=None, help="results file name (default faq_bankfaqs)")
     args = parser.parse_args()
+    encoder_arms([e.strip() for e in args.encoders.split(",") if e.strip()])
+    arms = selected_arms(args)
     indexed, queries, unwinnable = split_bankfaqs()
     kind = kinds(indexed, queries)
     outside = out_of_scope(args.out_of_scope)
     with tempfile.TemporaryDirectory() as tmp:
-        served, built = assistants(Path(tmp), indexed)
+        served, built = assistants(Path(tmp), indexed, {ARMS[arm][0] for arm in arms})
         rows = []
-        for arm, (which, mode, rerank, _) in ARMS.items():
-            assistant = served["tuned+rerank" if which == "tuned" and rerank else which]
+        for arm in arms:
+            which, mode, rerank, _ = ARMS[arm]
+            assistant = served[which]
             assistant.rerank = rerank
             assistant.retrieve("warm up", mode=mode)
             rows.append(measure(assistant, queries, outside, mode, arm, kind))
@@ -204,29 +261,37 @@ def main() -> None:
     for row in rows:
         row["Δ recall@1 vs BM25"] = round(row["recall@1"] - by_arm["bm25"]["recall@1"], 4)
         row["Δ recall@1 vs dense"] = round(row["recall@1"] - by_arm["dense"]["recall@1"], 4)
+        row["p50 / BM25's"] = round(row["p50_ms"] / by_arm["bm25"]["p50_ms"], 2)
     base = built["base"]
+    tune = built["tuned"].models.get("tune") if "tuned" in built else None
+    rerank = base.models.get("rerank")
     data = {
-        "data": "BankFAQs.csv", "indexed": len(indexed), "asked": len(queries),
+        "data": "BankFAQs.csv", "indexed": len(indexed), "asked": len(queries), "arms": arms,
         "asked_by_kind": {k: kind.count(k) for k in ("novel", "exact", "tie", "other")},
         "unwinnable_asked": unwinnable, "out_of_scope_asked": len(outside),
         "build_seconds": {name: round(b.seconds, 1) for name, b in built.items()},
-        "calibration": base.calibration, "fusion": base.fusion, "fusion_tuned": built["tuned"].fusion,
-        "models": {"tune": built["tuned"].models.get("tune"), "rerank": base.models.get("rerank")},
+        "encoders": {name: b.encoder for name, b in built.items()},
+        "calibration": base.calibration, "fusion": {name: b.fusion for name, b in built.items()},
+        "models": {"tune": tune, "rerank": rerank},
         "load_average_before_after": [LOAD_BEFORE, os.getloadavg()],
         "results": rows, "generation": generation,
     }
     table = [{k: v for k, v in row.items() if k != "mode"} for row in rows]
-    md = write_results("faq_bankfaqs" if args.generate else "faq_bankfaqs_retrieval", data, table)
-    tune, rerank = data["models"]["tune"], data["models"]["rerank"]
+    md = write_results(args.name or ("faq_bankfaqs" if args.generate else "faq_bankfaqs_retrieval"), data, table)
+    trained = []
+    if rerank:
+        trained.append(f"base includes the reranker's training, {rerank['seconds']} s")
+    if tune:
+        trained.append(f"tuned includes tuning, {tune['seconds']} s, {tune['steps']} steps, loss {tune['loss']}")
+    weights = ", ".join(f"{name}: {b.fusion.get('dense_weight')}" for name, b in built.items())
     notes = [
         "",
         f"{len(indexed)} entries indexed, {len(queries)} questions asked: {data['asked_by_kind']} (novel: worded "
         "unlike any indexed question; tie: worded exactly like its own entry and other entries, whose answers "
         f"differ by a few words — a coin toss for any retriever). {len(outside)} SQuAD questions out of scope. "
-        f"Builds: {data['build_seconds']} s (base includes the reranker's training, {rerank['seconds']} s; "
-        f"tuned includes tuning, {tune['seconds']} s, {tune['steps']} steps, loss {tune['loss']}). "
-        f"Fusion weight calibrated on the FAQ alone: dense {base.fusion.get('dense_weight')} "
-        f"(tuned index: {built['tuned'].fusion.get('dense_weight')}). Handoff threshold "
+        "'ties fair': a tie at the top counts as a fair coin (recall@1) or puts the tied wrong entries half "
+        f"ahead (MRR). Builds: {data['build_seconds']} s{' (' + '; '.join(trained) + ')' if trained else ''}. "
+        f"Fusion dense weight calibrated on the FAQ alone ({weights}). Handoff threshold "
         f"{base.calibration['threshold']}. Latency: `retrieve` one question at a time. Load average before / "
         f"after: {[round(x, 2) for x in LOAD_BEFORE]} / {[round(x, 2) for x in os.getloadavg()]} (2 CPUs, shared).",
     ]
@@ -234,7 +299,8 @@ def main() -> None:
         notes.append(
             f"\n`--generate` on {generation['questions']} questions: ROUGE-L {generation['rouge_l_generated']} "
             f"(verbatim best answer {generation['rouge_l_verbatim']}), cites a right id "
-            f"{generation['cites_right_id']:.0%}, p50 {generation['p50_s_with_generate']} s per answer.")
+            f"{generation['cites_right_id']:.0%}, p50 {generation['p50_s_with_generate']} s per answer "
+            f"(min/max {generation['min_max_s_with_generate']}).")
     with open(md, "a", encoding="utf-8") as out:
         out.write("\n".join(notes) + "\n")
     print(md.read_text())
