@@ -40,6 +40,7 @@ def keyed(tmp_path_factory, tiny_classifier_dir, tiny_bert_dir):
         max_wait_ms=0,
         request_timeout_s=1.0,
         redact_inputs=True,
+        inference_threads=1,  # one inference thread: blocking it fills the queue (see _blocked_inference)
     )
     with LiveServer(app) as server:
         yield server

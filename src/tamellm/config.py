@@ -112,6 +112,11 @@ class ServeConfig(Section):
     workers: int = Field(1, ge=1, le=64, description="server processes (models load in each)")
     threads: int | None = Field(None, ge=1, le=256,
                                 description="torch threads per server process; default: cores / workers")
+    inference_threads: int | None = Field(
+        None, ge=1, le=256, description="batched model calls (classify, embed, ner) that run at once, each on "
+        "threads / inference_threads cores; default: one per thread (single-threaded calls side by side: no "
+        "waiting at the kernels' thread barriers, which costs most on a busy machine); 1 = one call at a time on "
+        "every thread")
     backend: Literal["auto", "transformers", "onnxruntime", "onnxruntime-genai", "ctranslate2", "llama.cpp"] = Field(
         "auto", description="runtime for the models it applies to: onnxruntime runs fine-tuned classifiers "
         "(same weights, exported once); onnxruntime-genai, ctranslate2 and llama.cpp run Llama/Qwen/Mistral "

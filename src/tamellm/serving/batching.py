@@ -2,8 +2,10 @@
 
 Each request puts its texts on a bounded asyncio queue; one worker task takes up to
 ``max_batch_size`` texts (or what arrived within ``max_wait_ms``), runs one batched
-predict in the inference thread, and hands each request its own results. A full queue
-refuses at once (the route answers 429 with Retry-After) instead of growing memory.
+predict in an inference thread, and hands each request its own results. Up to
+``concurrency`` batches run at once (one per inference thread): the next batch is
+collected while the previous ones run. A full queue refuses at once (the route answers
+429 with Retry-After) instead of growing memory.
 """
 
 from __future__ import annotations
@@ -43,8 +45,11 @@ class MicroBatcher:
         max_batch_size: int = 32,
         max_wait_ms: float = 5.0,
         max_queue: int = 256,
+        concurrency: int = 1,
     ) -> None:
         self.model, self.task, self.run = model, task, run
+        self.slots = asyncio.Semaphore(concurrency)
+        self.running: set[asyncio.Task] = set()
         self.executor, self.metrics = executor, metrics
         self.max_batch_size, self.max_wait = max_batch_size, max_wait_ms / 1000.0
         self.queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=max_queue)
@@ -66,6 +71,7 @@ class MicroBatcher:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        await asyncio.gather(*self.running, return_exceptions=True)  # batches already running finish
         while not self.queue.empty():
             item = self.queue.get_nowait()
             if not item.future.done():
@@ -114,9 +120,22 @@ class MicroBatcher:
         return [item for item in batch if not item.future.done()]  # drop the ones that timed out
 
     async def _work(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
-            batch = await self._collect()
+            # A free inference thread first, then the batch: while every thread is busy the requests
+            # stay in the bounded queue (full -> 429) and the next batch grows from them.
+            await self.slots.acquire()
+            try:
+                batch = await self._collect()
+            except BaseException:
+                self.slots.release()
+                raise
+            task = asyncio.get_running_loop().create_task(self._run_batch(batch))
+            self.running.add(task)
+            task.add_done_callback(self.running.discard)
+
+    async def _run_batch(self, batch: list[_Item]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
             groups: dict[Hashable, list[_Item]] = {}
             for item in batch:
                 groups.setdefault(item.group, []).append(item)
@@ -138,3 +157,5 @@ class MicroBatcher:
                     offset += len(item.texts)
                     if not item.future.done():
                         item.future.set_result(part)
+        finally:
+            self.slots.release()
