@@ -119,6 +119,9 @@ def test_embeddings_equal_the_python_api(client, tiny_bert_dir):
         got = np.array([d.embedding for d in result.data])
         assert got.shape == (2, 32)
         np.testing.assert_allclose(got, api.embed(texts, model=str(tiny_bert_dir)).vectors, atol=1e-5)
+        tokenizer = api.load(tiny_bert_dir).tokenizer
+        assert result.usage.prompt_tokens == sum(len(tokenizer(t, add_special_tokens=False)["input_ids"])
+                                                 for t in texts) > 0
 
 
 def test_classify_with_fine_tuned_labels_and_zero_shot(live, tiny_classifier_dir, tiny_bert_dir):
