@@ -110,8 +110,9 @@ class ServeConfig(Section):
     rate_limit_per_minute: int | None = Field(None, ge=1, description="requests per minute per API key")
     redact_inputs: bool = Field(False, description="redact personal data from inputs before the model")
     workers: int = Field(1, ge=1, le=64, description="server processes (models load in each)")
-    threads: int | None = Field(None, ge=1, le=256,
-                                description="torch threads per server process; default: cores / workers")
+    threads: int | None = Field(None, ge=1, le=256, description="threads per server process, shared by the "
+                                "inference threads (each call gets threads / inference_threads); default: cores / "
+                                "workers")
     inference_threads: int | None = Field(
         None, ge=1, le=256, description="batched model calls (classify, embed, ner) that run at once, each on "
         "threads / inference_threads cores; default: one per thread (single-threaded calls side by side: no "
