@@ -185,6 +185,7 @@ def main() -> None:
     parser.add_argument("--digits-train", type=int, default=30, help="training digits per class (10 classes)")
     parser.add_argument("--digits-test", type=int, default=20, help="test digits per class")
     parser.add_argument("--fusion", type=int, default=40, help="training images per digit class (0, 1) for fusion")
+    parser.add_argument("--name", default="multimodal", help="results file name (a partial run keeps the full one)")
     args = parser.parse_args()
     os.environ.setdefault("TAMELLM_TRACKING", "0")
     os.environ.setdefault("TAMELLM_PROGRESS", "0")
@@ -204,9 +205,11 @@ def main() -> None:
             reading.append(read_and_classify("audio", texts[:args.speech], gold[:args.speech], root / "speech"))
             print(reading[-1], flush=True)
         results["read_then_classify"] = reading
-        results["image_classification"] = image_benchmark(root, args.digits_train, args.digits_test)
+        # 0 skips an arm (--ocr 0 --speech 0 --fusion 0: the image arm alone)
+        results["image_classification"] = (image_benchmark(root, args.digits_train, args.digits_test)
+                                           if args.digits_train else [])
         print(results["image_classification"], flush=True)
-        results["fusion"] = fusion_benchmark(root, args.fusion)
+        results["fusion"] = fusion_benchmark(root, args.fusion) if args.fusion else []
         print(results["fusion"], flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -216,12 +219,14 @@ def main() -> None:
         "digits": "scikit-learn load_digits (UCI ML hand-written digits, 8x8, in the scikit-learn wheel), "
                   "first N per class as train, the next M as test, upscaled to 64 px",
         "command": "python bench/multimodal.py "
-                   + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()),
+                   + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "name"),
     }
-    md = write_results("multimodal", results, results["read_then_classify"])
+    md = write_results(args.name, results, results["read_then_classify"])
     lines = [md.read_text().rstrip("\n")]
     for title, rows in (("Image classification (load_digits)", results["image_classification"]),
                         ("Fusion (digit image + SST-2 sentence, 4 classes)", results["fusion"])):
+        if not rows:
+            continue
         columns = list(rows[0])
         lines += ["", f"## {title}", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
