@@ -71,6 +71,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--resume", action="store_true",
                         help="keep the rows of robustness_sst2.partial.jsonl run under the same settings")
+    parser.add_argument("--aggregate-only", action="store_true",
+                        help="with --resume: train nothing, write the tables from the stored rows")
     args = parser.parse_args()
 
     import torch
@@ -97,7 +99,7 @@ def main() -> None:
     first_report = None
     for seed in seeds:
         for arm in arms:
-            if (arm, seed) in done:
+            if (arm, seed) in done or args.aggregate_only:
                 continue
             started = time.monotonic()
             result = tamellm.train(data=str(train), model="minilm-l6", strategy="full", epochs=args.epochs,
@@ -138,9 +140,11 @@ def main() -> None:
         row.update({t: _stats([r["failure_rates"].get(t, 0.0) for r in mine]) for t in tests})
         table.append(row)
     everything = {k: getattr(args, k) for k in vars(args)}
+    missing = [(a, s) for s in seeds for a in arms if (a, s) not in {(r["arm"], r["seed"]) for r in runs}]
     write_results("robustness_sst2", {"settings": everything, "arms": {a: ARMS[a] for a in arms}, "load_average": load,
-                                      "runs": runs, "first_report": first_report}, table)
-    partial.unlink(missing_ok=True)
+                                      "runs": runs, "missing": missing, "first_report": first_report}, table)
+    if not missing:  # complete: the stored rows are in robustness_sst2.json now
+        partial.unlink(missing_ok=True)
     print((RESULTS / "robustness_sst2.md").read_text())
 
 
