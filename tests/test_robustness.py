@@ -112,9 +112,14 @@ def _write(path, n: int, seed: int = 0):
 def sentiment_model(tmp_path_factory, tiny_bert_dir):
     """A tiny BERT fine-tuned until the sentiment word decides the label (a real classifier to attack)."""
     folder = tmp_path_factory.mktemp("robust")
-    run = tamellm.train(data=str(_write(folder / "train.csv", 160)), model=str(tiny_bert_dir), strategy="full",
-                        epochs=4, batch_size=16, learning_rate=5e-3, early_stopping_patience=0, seed=3,
-                        output=str(folder / "runs"))
+    # The session's tiny tokenizer gets different token ids in each process (the WordPiece trainer breaks ties
+    # in no fixed order), so the same seed starts from a different model: 4 epochs stayed at chance accuracy in
+    # 2 of 6 processes, 8 epochs reached 1.0 in 6 of 6. Trackers off, as in every test (quiet_one_thread).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TAMELLM_TRACKING", "0")
+        run = tamellm.train(data=str(_write(folder / "train.csv", 160)), model=str(tiny_bert_dir), strategy="full",
+                            epochs=8, batch_size=16, learning_rate=5e-3, early_stopping_patience=0, seed=3,
+                            output=str(folder / "runs"))
     assert run.metrics["test"]["accuracy"] >= 0.9
     return run.model_dir, _write(folder / "test.csv", 40, seed=1)
 
