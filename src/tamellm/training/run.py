@@ -27,6 +27,7 @@ from tamellm.logs import run_log
 from tamellm.tasks import task_spec
 from tamellm.training import distributed
 from tamellm.training.augment import augment_splits
+from tamellm.training.base_choice import with_default_base
 from tamellm.training.callbacks import close_trackers, fan_out, open_trackers, tracking_enabled
 from tamellm.training.data import load_task_data
 from tamellm.training.loop import evaluate, train_loop
@@ -173,6 +174,7 @@ def train_model(config: TamellmConfig, splits: Any = None, run_dir: Path | None 
 def _train(config: TamellmConfig, splits: Any, run_dir: Path, params: TrainParams, report: Any, resume: bool,
            budget_s: float | None, resources: TrainResources, dist: Any, started: float) -> TrainResult:
     data, files = load_task_data(config, splits)
+    config = with_default_base(config, data)  # texts in another language start from an encoder that covers it
     data = augment_splits(data, params, config.task)  # nothing unless params.augment names a method
     ready = _prepare(config, params, data, resources)
     adapter, tokenizer, strategy, model, params, features = (ready.adapter, ready.tokenizer, ready.strategy,

@@ -24,6 +24,7 @@ from tamellm.logs import run_log
 from tamellm.progress import trial_board
 from tamellm.run_folders import read_json
 from tamellm.tasks import task_spec
+from tamellm.training.base_choice import with_default_base
 from tamellm.training.callbacks import tracking_enabled
 from tamellm.training.resources import study_resources
 from tamellm.tuning.search_space import AUGMENT_STRATEGIES, SearchSpace, build_search_space
@@ -142,7 +143,8 @@ def autotune(
     with run_log(folder):
         splits = splits if splits is not None else _load_splits(config)
         metric, direction = primary_metric(config, splits)
-        space = build_search_space(config, splits, search_augment=search_augment)
+        space = build_search_space(config, splits, search_augment=search_augment, budget_s=budget_s)
+        config = with_default_base(config, splits)  # once per study: texts in another language, another base
         (folder / "search_space.json").write_text(json.dumps(space.to_dict(), indent=2), encoding="utf-8")
         logger.info("tuning %s in %s (%s, budget %s s, trials %s)", metric, folder, backend, budget_s, trials)
         rows = _search(backend, space, config, splits, folder, metric, direction, budget_s, trials,
@@ -178,8 +180,8 @@ def _search(backend: str, space: SearchSpace, config: TamellmConfig, splits: Any
 
 
 def warm_start(space: SearchSpace) -> list[dict]:
-    """The Optuna params of the first trials: ``WARM_START`` for each searched strategy, without what the
-    space keeps fixed or does not search."""
+    """The Optuna params of the first trials: ``WARM_START`` for each searched strategy (head-only once per
+    frozen encoder compared), without what the space keeps fixed or does not search."""
     first = []
     for strategy in WARM_START:
         if strategy not in space.strategies:
@@ -191,6 +193,9 @@ def warm_start(space: SearchSpace) -> list[dict]:
             params["augment"] = "none"  # a plain first trial: augmentation wins only if a trial measures it helps
         if len(space.strategies) > 1:
             params["strategy"] = strategy
+        if strategy == "head-only" and len(space.head_bases) > 1:
+            first.extend({**params, "base_model": base} for base in space.head_bases)
+            continue
         first.append(params)
     return first
 

@@ -17,6 +17,7 @@ from tamellm.config import TamellmConfig
 from tamellm.errors import ConfigError
 from tamellm.registry import Registry
 from tamellm.tasks import task_spec
+from tamellm.training.base_choice import head_base_candidates
 
 logger = logging.getLogger(__name__)
 
@@ -94,12 +95,16 @@ class SearchSpace:
     notes: list[str] = field(default_factory=list)
     search_augment: bool = False  # opt-in (--search-augment): augment / augment_ratio for AUGMENT_STRATEGIES
     task: str = "classify"  # picks the task's own ranges from TASK_STRATEGY_SPACES when it has them
+    head_bases: list[str] = field(default_factory=list)  # frozen encoders compared by head-only trials
 
     def suggest(self, trial: Any) -> dict:
         """Ask ``trial`` (an optuna.Trial) for one full set of ``train_model`` params."""
         strategy = (self.strategies[0] if len(self.strategies) == 1
                     else trial.suggest_categorical("strategy", self.strategies))
         params: dict[str, Any] = {"strategy": strategy}
+        if strategy == "head-only" and len(self.head_bases) > 1:
+            # A frozen encoder costs one embedding pass per study, so head-only can afford a bigger one.
+            params["base_model"] = trial.suggest_categorical("base_model", self.head_bases)
         own = TASK_STRATEGY_SPACES.get(self.task) or {}
         params.update((own.get(strategy) or STRATEGY_SPACES[strategy])(trial))
         if "epochs" not in self.fixed:
@@ -124,7 +129,8 @@ class SearchSpace:
     def to_dict(self) -> dict:
         """A JSON-ready description (written to hpo.json)."""
         return {"strategies": self.strategies, "fixed": self.fixed, "search_class_weights": self.search_class_weights,
-                "search_augment": self.search_augment, "task": self.task, "notes": self.notes}
+                "search_augment": self.search_augment, "task": self.task, "head_bases": self.head_bases,
+                "notes": self.notes}
 
 
 def class_counts(splits: Any) -> dict[str, int]:
@@ -138,7 +144,8 @@ def class_counts(splits: Any) -> dict[str, int]:
     return counts
 
 
-def build_search_space(config: TamellmConfig, splits: Any = None, search_augment: bool = False) -> SearchSpace:
+def build_search_space(config: TamellmConfig, splits: Any = None, search_augment: bool = False,
+                       budget_s: float | None = None) -> SearchSpace:
     """The search space for ``config`` and its data: user-set values are fixed, the rest searched.
 
     The max length is left to the trainer (it picks it from the data) unless the config sets it.
@@ -185,6 +192,9 @@ def build_search_space(config: TamellmConfig, splits: Any = None, search_augment
                      + "; not for head-only, whose trials reuse cached features of the unaugmented texts")
     if config.task in TASK_STRATEGY_SPACES:
         notes.append(f"{config.task}: its own learning-rate ranges for " + ", ".join(TASK_STRATEGY_SPACES[config.task]))
+    bases = head_base_candidates(config, splits, budget_s) if "head-only" in strategies else []
+    if len(bases) > 1:
+        notes.append("head-only compares the frozen encoders " + ", ".join(bases) + " (no --model given)")
     logger.info("search space: strategies %s, fixed %s", strategies, fixed)
-    return SearchSpace(strategies, fixed, search_weights, notes, search_augment, config.task)
+    return SearchSpace(strategies, fixed, search_weights, notes, search_augment, config.task, bases)
 

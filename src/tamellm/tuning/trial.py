@@ -43,8 +43,11 @@ def make_run_trial(config: TamellmConfig, splits: Any, metric: str, resources: A
     def run(params: dict, folder: Path, report: Report, budget_s: float | None) -> float:
         from tamellm.training.run import train_model
 
-        result = train_model(config, splits=splits, run_dir=folder, params=params, report=report, budget_s=budget_s,
-                             resources=resources)
+        train_params = dict(params)
+        base = train_params.pop("base_model", None)  # searched among frozen encoders (search_space.head_bases)
+        trial_config = config if base is None else config.model_copy(update={"model": base})
+        result = train_model(trial_config, splits=splits, run_dir=folder, params=train_params, report=report,
+                             budget_s=budget_s, resources=resources)
         value = (result.metrics.get("validation") or {}).get(metric)
         if value is None:
             raise RuntimeError(f"trial in {folder} reported no validation {metric}")

@@ -48,7 +48,8 @@ class HeadOnly(Strategy):
             plain = frozen_embedder(model)
             embed = partial(resources.embeddings.embed, key, plain) if cached else plain
             fit_linear_head(model, features, adapter.tokenizer.pad_token_id or 0,
-                            seed=int(self.params.get("seed", 0)), embed=embed)
+                            seed=int(self.params.get("seed", 0)), embed=embed,
+                            memo=resources.memo if cached else None, memo_key=key)
         return model
 
     def export(self, model: torch.nn.Module) -> torch.nn.Module:
