@@ -1,12 +1,13 @@
 """Robustness of an NER model over CoNLL-like data: invariance tests and a greedy attack on context words.
 
 A sentence's gold entities (from its IOB tags) tell the tests what they may touch: typos
-go only into words outside the entities, case / punctuation / whitespace change the whole
-sentence, an entity is swapped for another of the same type (a name for a name), and an
-unrelated sentence is appended. A test fails on a sentence when the set of entities the
-model finds changes: compared as (text, type) pairs with case, punctuation and spacing
-normalised, the swapped entity mapped to its replacement, and only over the original
-sentence (what the model finds in an appended distractor does not count).
+go only into words outside the entities (the gold ones and those the model finds); case,
+punctuation and whitespace change the whole sentence; an entity is swapped for another of
+the same type (a name for a name); an unrelated sentence is appended. A test fails on a
+sentence when the set of entities the model finds changes: compared as (text, type) pairs
+with case, punctuation and spacing normalised, the swapped entity mapped to its
+replacement, and only over the original sentence (what the model finds in an appended
+distractor does not count).
 """
 
 from __future__ import annotations
@@ -351,7 +352,11 @@ def run_ner_robustness(loaded: Any, data: str | os.PathLike, text_column: str | 
                        _keys(_gold_entities(ex), len(ex.text) + 1))
                    for ex, r in zip(examples, clean, strict=True)) / len(examples)
     wordnet = load_wordnet()
-    context = PerturbContext(protected={ex.text: [(s, e) for s, e, _ in ex.gold] for ex in examples})
+    # typos go outside the gold entities and outside what the model itself finds: a typo inside a span the model
+    # calls an entity would change that entity's text, not test the context around it
+    context = PerturbContext(protected={ex.text: [(s, e) for s, e, _ in ex.gold]
+                                        + [(e.start, e.end) for e in r.entities]
+                                        for ex, r in zip(examples, clean, strict=True)})
     results = [run_ner_test(loaded, test, examples, clean, context, seed, worst, types) for test in chosen]
     summary = None
     if attack:
