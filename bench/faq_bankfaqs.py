@@ -46,8 +46,8 @@ LOAD_BEFORE = os.getloadavg()
 
 ARMS = {  # arm -> (index, retrieval mode, rerank, label); which arms run: ``selected_arms``
     "bm25": ("base", "bm25", False, "BM25 alone (bm25s, questions)"),
-    "dense": ("base", "dense", False, "dense alone (minilm-l6)"),
-    "hybrid": ("base", "hybrid", False, "fused default (score fusion, calibrated weight)"),
+    "dense": ("base", "dense", False, "dense alone (the default encoder: {encoder})"),
+    "hybrid": ("base", "hybrid", False, "fused default ({encoder} + BM25, score fusion, calibrated weight)"),
     "rrf": ("rrf", "hybrid", False, "reciprocal rank fusion (earlier default)"),
     "dense_tuned": ("tuned", "dense", False, "dense, --tune"),
     "hybrid_tuned": ("tuned", "hybrid", False, "fused, --tune"),
@@ -245,6 +245,8 @@ def main() -> None:
     outside = out_of_scope(args.out_of_scope)
     with tempfile.TemporaryDirectory() as tmp:
         served, built = assistants(Path(tmp), indexed, {ARMS[arm][0] for arm in arms})
+        for arm in ("dense", "hybrid"):  # the build picks the default encoder: name it
+            ARMS[arm] = (*ARMS[arm][:3], ARMS[arm][3].format(encoder=built["base"].encoder["name"]))
         rows = []
         for arm in arms:
             which, mode, rerank, _ = ARMS[arm]

@@ -59,6 +59,7 @@ def english_dir(tmp_path_factory) -> Path:
     pd.DataFrame(FAQ, columns=["question", "answer"]).to_csv(folder / "faq.csv", index=False)
     result = build_faq(folder / "faq.csv", folder / "index")
     assert result.encoder["name"] == "minilm-l6" and "'en'" in result.encoder["why"]
+    assert "compared" not in result.encoder  # too small a FAQ to tell encoders apart on itself
     return folder / "index"
 
 
@@ -80,6 +81,21 @@ def test_the_default_encoder_follows_the_faq_language(tmp_path):
     assert reply.answers[0].id == "2", reply.to_dict()
     assert reply.reply.endswith("[2]")
     assert assistant.ask("国际汇款要几天？").answers[0].id == "4"
+
+
+def test_a_large_enough_faq_keeps_the_encoder_that_ranks_its_own_questions_best(tmp_path, monkeypatch):
+    import tamellm.apps.faq.build as build
+
+    monkeypatch.setattr(build, "MIN_ENTRIES_TO_COMPARE", len(FAQ))  # the real rule, on a FAQ small enough for a test
+    pd.DataFrame(FAQ, columns=["question", "answer"]).to_csv(tmp_path / "faq.csv", index=False)
+    result = build_faq(tmp_path / "faq.csv", tmp_path / "index")
+    compared = result.encoder["compared"]
+    assert set(compared) == {"minilm-l6", "multilingual-e5-small"}
+    margin = 1 / result.fusion["simulated_queries"]
+    better = compared["multilingual-e5-small"] > compared["minilm-l6"] + margin
+    assert result.encoder["name"] == ("multilingual-e5-small" if better else "minilm-l6")
+    assert FaqAssistant.load(tmp_path / "index").index.encoder == result.encoder["name"]
+    assert FaqAssistant.load(tmp_path / "index").ask("How long do transfers abroad take?").answers[0].id == "4"
 
 
 def test_a_question_in_an_image_is_read_and_answered(english_dir, question_png):
