@@ -167,7 +167,6 @@ def build_faq(data: str | os.PathLike, output: str | os.PathLike, encoder: str |
             from tamellm.apps.faq.tune import tune_encoder
 
             models["tune"] = tune_encoder(entries, stage("encoder"), base, loss=tune_loss)
-        if tune:
             index = build_index(entries, staged[0][0].resolve(), threshold)
         else:
             index, choice = index_with_best_encoder(entries, choice, threshold, compare=encoder is None)
