@@ -43,7 +43,8 @@ def default_encoder(texts: list[str]) -> tuple[str, str]:
 
     name = default_model_name("embed", texts)
     language = detect_language(texts)
-    covers = ", ".join(CATALOG[name].languages) if name in CATALOG else "?"
+    languages = CATALOG[name].languages if name in CATALOG else ()
+    covers = "many languages" if "*" in languages else ", ".join(languages) or "?"
     where = f"the FAQ is written in '{language}'" if language else "the FAQ's language could not be told"
     return name, f"default encoder for embeddings: {where}; {name} covers {covers}"
 
