@@ -6,6 +6,7 @@ Shared by the strategies that freeze the encoder (head-only, few-shot).
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -15,6 +16,7 @@ import torch
 from tamellm.training.collate import collate
 from tamellm.training.resources import EmbeddingCache
 
+logger = logging.getLogger(__name__)
 FIT_ROWS = 10_000  # enough rows for a near-converged fit over a few hundred dimensions
 
 
@@ -125,7 +127,10 @@ def choose_c(embeddings: Any, targets: list[int], seed: int) -> float:
     split = StratifiedKFold(folds, shuffle=True, random_state=seed)
     scores = [cross_val_score(LogisticRegression(C=c, max_iter=1000), embeddings, targets, cv=split).mean()
               for c in HEAD_CS]
-    return HEAD_CS[int(np.argmax(scores))]
+    best = int(np.argmax(scores))
+    logger.info("head start: logistic regression C=%s (%d-fold accuracy %.4f; tried %s)", HEAD_CS[best], folds,
+                scores[best], ", ".join(f"{c}: {v:.4f}" for c, v in zip(HEAD_CS, scores, strict=True)))
+    return HEAD_CS[best]
 
 
 def logistic_head(embeddings: Any, targets: list[int], seed: int) -> tuple[Any, Any, Any]:
