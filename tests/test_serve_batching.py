@@ -100,3 +100,29 @@ def test_inference_threads_share_the_process_threads():
         assert inference_threads(ServeConfig(threads=2, inference_threads=8), 2) == 2  # never over the threads
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_request_that_timed_out_in_the_queue_leaves_its_place_to_a_new_one():
+    release = threading.Event()
+
+    def run(texts: list[str], options: dict) -> list[str]:
+        release.wait(10)
+        return _upper(texts, options)
+
+    async def main() -> list[str]:
+        batcher, executor = await _with_batcher(run, 1, max_queue=1, max_batch_size=1, max_wait_ms=0)
+        try:
+            running = asyncio.create_task(batcher.submit(["a"]))
+            await asyncio.sleep(0.2)  # "a" holds the only thread
+            with pytest.raises(TimeoutError):  # "b" waits in the queue (size 1) and its caller gives up
+                await asyncio.wait_for(batcher.submit(["b"]), 0.2)
+            fresh = asyncio.create_task(batcher.submit(["c"]))  # the queue still holds "b": it makes room
+            await asyncio.sleep(0.1)
+            release.set()
+            return [*await running, *await fresh]
+        finally:
+            release.set()
+            await batcher.stop()
+            executor.shutdown()
+
+    assert asyncio.run(main()) == ["A", "C"]

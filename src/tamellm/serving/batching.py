@@ -82,8 +82,13 @@ class MicroBatcher:
     ) -> list[Any]:
         """Queue ``texts``; return their results in order. Items of one batch share ``group``'s options."""
         future = asyncio.get_running_loop().create_future()
+        item = _Item(texts, options or {}, group, future)
         try:
-            self.queue.put_nowait(_Item(texts, options or {}, group, future))
+            try:
+                self.queue.put_nowait(item)
+            except asyncio.QueueFull:
+                self._drop_abandoned()  # requests that already timed out hold no place in the queue
+                self.queue.put_nowait(item)
         except asyncio.QueueFull:
             self.metrics.rejected.labels("queue_full").inc()
             retry = max(1, round(self.queue.maxsize / self.max_batch_size * self.mean_batch_seconds))
@@ -96,6 +101,15 @@ class MicroBatcher:
             ) from None
         self._depth.set(self.queue.qsize())
         return await future
+
+    def _drop_abandoned(self) -> None:
+        """Take the queued requests whose caller stopped waiting (timed out, hung up) out of the queue."""
+        waiting = []
+        while not self.queue.empty():
+            waiting.append(self.queue.get_nowait())
+        for item in waiting:
+            if not item.future.done():
+                self.queue.put_nowait(item)
 
     async def _collect(self) -> list[_Item]:
         """The next batch: the first waiting item, then whatever arrives within max_wait."""
