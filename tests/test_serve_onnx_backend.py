@@ -46,8 +46,9 @@ def test_server_backend_runs_classifiers_on_onnxruntime_and_leaves_other_models(
         assert answer.status_code == 200
         assert [d["label"] for d in answer.json()["data"]] == expected
         assert client.post("/v1/embeddings", json={"input": "hi", "model": tiny_bert_dir.name}).status_code == 200
-    with pytest.raises(ConfigError, match="backend"):
+    with pytest.raises(ConfigError, match="backend") as refused:
         tamellm.create_app([str(tiny_classifier_dir)], backend="tensorrt")
+    assert all(f"'{name}'" in str(refused.value) for name in ("onnxruntime-genai", "ctranslate2", "llama.cpp"))
 
 
 def test_token_capped_batches_keep_long_texts_apart():
