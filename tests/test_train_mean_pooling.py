@@ -156,3 +156,26 @@ def test_the_head_regularisation_is_chosen_by_cross_validation():
     targets = [0] * 80 + [1] * 40
     assert choose_c(embeddings, targets, 0) > 1.0  # at C <= 1 the penalty leaves only the majority class
     assert choose_c(embeddings[[0, 80]], [0, 1], 0) == 1.0
+
+
+def test_the_head_start_embeds_only_what_the_deadline_allows(tiny_sentence_dir):
+    """Past the deadline no further block is embedded: the fit uses a seeded sample that holds every class."""
+    import time
+
+    from tamellm.training.strategies.linear_head import BLOCK, fit_linear_head, sentence_embedding
+
+    model = tamellm.models.mean_pooling.build_mean_pooling_classifier(tiny_sentence_dir, True, num_labels=2)
+    tokenizer = tamellm.load(tiny_sentence_dir).tokenizer
+    rows = [{**tokenizer(f"the {'great' if i % 2 else 'awful'} day {i}"), "labels": i % 2} for i in range(3 * BLOCK)]
+    embedded = []
+
+    def embed(batch):
+        embedded.append(len(batch["input_ids"]))
+        return sentence_embedding(model, batch)
+
+    fit_linear_head(model, rows, tokenizer.pad_token_id, embed=embed, deadline=time.monotonic() - 1)
+    assert sum(embedded) == BLOCK  # one block, then the deadline stopped it
+    assert model.classifier.weight.abs().sum() > 0  # the head was still fitted
+    embedded.clear()
+    fit_linear_head(model, rows, tokenizer.pad_token_id, embed=embed)
+    assert sum(embedded) == 3 * BLOCK

@@ -119,14 +119,15 @@ class Prepared:
     base: Path
 
 
-def _prepare(config: TamellmConfig, params: TrainParams, data: Any, resources: TrainResources) -> Prepared:
+def _prepare(config: TamellmConfig, params: TrainParams, data: Any, resources: TrainResources,
+             budget_end: float | None = None) -> Prepared:
     """Build adapter, tokenizer and model (from the shared resources), apply the strategy, tokenize."""
     adapter = ADAPTERS[task_spec(config.task).adapter](data, params.as_dict())
     base = resources.memo(("base", config.model), lambda: _base_model(config.model))
     tokenizer = resources.tokenizer(base)
     seed_everything(config.seed)
     strategy = STRATEGIES[params.strategy](params.as_dict())
-    strategy.resources, strategy.base_key = resources, str(base)
+    strategy.resources, strategy.base_key, strategy.budget_end = resources, str(base), budget_end
     model = resources.model(adapter, base, strategy.sentence_pooling)
     adapter.prepare_tokenizer(tokenizer, model)
     cap = _length_cap(model)
@@ -176,7 +177,7 @@ def _train(config: TamellmConfig, splits: Any, run_dir: Path, params: TrainParam
     data, files = load_task_data(config, splits)
     config = with_default_base(config, data)  # texts in another language start from an encoder that covers it
     data = augment_splits(data, params, config.task)  # nothing unless params.augment names a method
-    ready = _prepare(config, params, data, resources)
+    ready = _prepare(config, params, data, resources, None if budget_s is None else started + budget_s)
     adapter, tokenizer, strategy, model, params, features = (ready.adapter, ready.tokenizer, ready.strategy,
                                                              ready.model, ready.params, ready.features)
     if dist.main:
@@ -192,8 +193,10 @@ def _train(config: TamellmConfig, splits: Any, run_dir: Path, params: TrainParam
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     try:
         fan_out(trackers, "start", params.as_dict())
+        # The budget covers the whole run: what set-up spent (model, features, a head's start) is gone.
+        left = None if budget_s is None else max(1.0, started + budget_s - time.monotonic())
         outcome = train_loop(train_module, adapter, features, params, run_dir, pad_id, dist, trackers,
-                             resume=resume, report=report, budget_s=budget_s)
+                             resume=resume, report=report, budget_s=left)
     except BaseException:
         close_trackers(trackers, None)
         raise

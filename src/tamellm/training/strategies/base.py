@@ -20,6 +20,16 @@ class Strategy:
 
     def __init__(self, params: dict) -> None:
         self.params = params
+        self.budget_end: float | None = None  # time.monotonic() at which the run's budget ends (set by the trainer)
+
+    def head_deadline(self, share: float = 0.5) -> float | None:
+        """When set-up work that cannot watch the budget (embedding rows for a head's start) should stop:
+        after ``share`` of the time left in the budget."""
+        if self.budget_end is None:
+            return None
+        import time
+
+        return time.monotonic() + share * max(0.0, self.budget_end - time.monotonic())
 
     def apply(self, model: torch.nn.Module, adapter: Any) -> torch.nn.Module:
         """Prepare ``model`` for training (freeze, wrap) and return the module to train."""

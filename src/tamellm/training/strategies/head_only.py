@@ -49,7 +49,8 @@ class HeadOnly(Strategy):
             embed = partial(resources.embeddings.embed, key, plain) if cached else plain
             fit_linear_head(model, features, adapter.tokenizer.pad_token_id or 0,
                             seed=int(self.params.get("seed", 0)), embed=embed,
-                            memo=resources.memo if cached else None, memo_key=key)
+                            memo=resources.memo if cached else None, memo_key=key,
+                            deadline=self.head_deadline())
         return model
 
     def export(self, model: torch.nn.Module) -> torch.nn.Module:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -105,6 +106,17 @@ def drop_cached_embeddings(model: torch.nn.Module) -> torch.nn.Module:
     return model
 
 
+BLOCK = 512  # rows embedded between two looks at the deadline
+
+
+def _has_classes(targets: list[int], done: list[int]) -> bool:
+    """Every class of ``targets`` has at least two rows among ``done`` (enough to fit and cross-validate)."""
+    seen: dict[int, int] = {}
+    for i in done:
+        seen[targets[i]] = seen.get(targets[i], 0) + 1
+    return len(seen) == len(set(targets)) and min(seen.values()) >= 2
+
+
 HEAD_CS = (0.25, 1.0, 4.0, 16.0, 64.0)  # inverse L2 strengths tried for the logistic-regression head
 CV_FOLDS = 5
 
@@ -145,7 +157,7 @@ def logistic_head(embeddings: Any, targets: list[int], seed: int) -> tuple[Any, 
 def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, limit: int = FIT_ROWS,
                     seed: int = 0, embed: Callable[[dict], torch.Tensor] | None = None,
                     memo: Callable[[Hashable, Callable[[], Any]], Any] | None = None,
-                    memo_key: Hashable = None) -> None:
+                    memo_key: Hashable = None, deadline: float | None = None) -> None:
     """Set a single-label classifier's head to scikit-learn's logistic regression on the frozen embeddings.
 
     SetFit's head, and the converged, L2-regularised optimum of what head-only trains (its C
@@ -154,6 +166,8 @@ def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, l
     training rows (with labels); at most ``limit`` of them (a seeded sample) are embedded for the
     fit, by ``embed`` when given (e.g. through an ``EmbeddingCache``). With ``memo`` (a
     TrainResources.memo) and ``memo_key`` naming the frozen encoder, the fit is made once per study.
+    Past ``deadline`` (a ``time.monotonic()`` value) no further block of rows is embedded: the fit
+    uses the rows embedded so far (a seeded random sample holding every class).
     """
     head = getattr(model, "classifier", None)
     if not isinstance(head, torch.nn.Linear) or head.in_features != model.config.hidden_size:
@@ -166,14 +180,22 @@ def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, l
         model.eval()
         rows = [{k: v for k, v in f.items() if k != "labels"} for f in features]
         embedder = embed or (lambda batch: sentence_embedding(model, batch))
-        # Length-sorted batches: short tweets are not padded to the longest text of a random batch.
-        order = sorted(range(len(rows)), key=lambda i: len(rows[i]["input_ids"]))
-        batches = [collate([rows[i] for i in order[start:start + 64]], pad_id, False)
-                   for start in range(0, len(rows), 64)]
-        embeddings = torch.empty(len(rows), model.config.hidden_size)
-        embeddings[torch.tensor(order)] = torch.cat([embedder(batch) for batch in batches]).float()
+        done: list[int] = []
+        parts: list[torch.Tensor] = []
+        # Blocks of a seeded shuffle, so that a deadline leaves a random sample; inside a block,
+        # length-sorted batches (short tweets are not padded to the longest text of a random batch).
+        shuffled = random.Random(seed).sample(range(len(rows)), len(rows))
+        for start in range(0, len(shuffled), BLOCK):
+            if deadline is not None and done and time.monotonic() > deadline and _has_classes(targets, done):
+                logger.warning("head start: the time budget allowed embedding %d of %d training rows; the "
+                               "logistic regression is fitted on those", len(done), len(rows))
+                break
+            block = sorted(shuffled[start:start + BLOCK], key=lambda i: len(rows[i]["input_ids"]))
+            for at in range(0, len(block), 64):
+                parts.append(embedder(collate([rows[i] for i in block[at:at + 64]], pad_id, False)).float())
+            done.extend(block)
         model.train(was_training)
-        return logistic_head(embeddings.numpy(), targets, seed)
+        return logistic_head(torch.cat(parts).numpy(), [targets[i] for i in done], seed)
 
     if memo is not None and memo_key is not None:
         from tamellm.training.resources import fingerprint
