@@ -19,6 +19,9 @@ from tamellm.training.resources import EmbeddingCache
 
 logger = logging.getLogger(__name__)
 FIT_ROWS = 10_000  # enough rows for a near-converged fit over a few hundred dimensions
+BLOCK = 512  # rows embedded between two looks at the deadline
+HEAD_CS = (0.25, 1.0, 4.0, 16.0, 64.0)  # inverse L2 strengths tried for the logistic-regression head
+CV_FOLDS = 5
 
 
 def sentence_embedding(model: torch.nn.Module, batch: dict) -> torch.Tensor:
@@ -106,19 +109,12 @@ def drop_cached_embeddings(model: torch.nn.Module) -> torch.nn.Module:
     return model
 
 
-BLOCK = 512  # rows embedded between two looks at the deadline
-
-
 def _has_classes(targets: list[int], done: list[int]) -> bool:
     """Every class of ``targets`` has at least two rows among ``done`` (enough to fit and cross-validate)."""
     seen: dict[int, int] = {}
     for i in done:
         seen[targets[i]] = seen.get(targets[i], 0) + 1
     return len(seen) == len(set(targets)) and min(seen.values()) >= 2
-
-
-HEAD_CS = (0.25, 1.0, 4.0, 16.0, 64.0)  # inverse L2 strengths tried for the logistic-regression head
-CV_FOLDS = 5
 
 
 def choose_c(embeddings: Any, targets: list[int], seed: int) -> float:
