@@ -23,7 +23,7 @@ from tamellm.models.loaders import LoadedModel
 from tamellm.models.resolve import ResolvedModel
 from tamellm.results import Generation
 from tamellm.tasks.backends import BACKENDS, BackendNotApplicable
-from tamellm.tasks.generate import MIN_TEMPERATURE, Generator, Message, check_messages
+from tamellm.tasks.generate import MIN_TEMPERATURE, Generator, Message, Stop, check_messages, stop_list
 
 LLAMA_INSTALL_HINT = (
     "in a checkout: make llama; elsewhere: CMAKE_ARGS='-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON "
@@ -69,22 +69,24 @@ class LlamaCppGenerator(Generator):
         """What this model is, with the backend."""
         return {**super().info(), "backend": "llama.cpp"}
 
-    def _options(self, max_new_tokens: int, temperature: float, top_p: float, seed: int | None) -> dict[str, Any]:
+    def _options(self, max_new_tokens: int, temperature: float, top_p: float, seed: int | None,
+                 stop: Stop = None) -> dict[str, Any]:
         if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 1:
             raise InputError(f"max_new_tokens must be a whole number of at least 1, got {max_new_tokens!r}")
         greedy = temperature < MIN_TEMPERATURE  # as on the transformers path
         return {"max_tokens": max_new_tokens, "temperature": 0.0 if greedy else temperature,
                 "top_p": 1.0 if greedy else top_p, "top_k": 1 if greedy else 40,
-                "seed": 0 if seed is None else seed}
+                "seed": 0 if seed is None else seed, "stop": stop_list(stop) or None}
 
     def chat(self, messages: list[Message], max_new_tokens: int = 256, temperature: float = 0.0,
-             top_p: float = 0.95, seed: int | None = None, cancel: threading.Event | None = None) -> Generation:
+             top_p: float = 0.95, seed: int | None = None, cancel: threading.Event | None = None,
+             stop: Stop = None) -> Generation:
         """Answer the last user message of a chat history; setting ``cancel`` stops it at the next token."""
         messages = check_messages(messages)
         start = time.perf_counter()
         if cancel is not None:
             pieces = []
-            for piece in self.stream(messages, max_new_tokens, temperature, top_p, seed):
+            for piece in self.stream(messages, max_new_tokens, temperature, top_p, seed, stop):
                 pieces.append(piece)
                 if cancel.is_set():
                     break
@@ -92,7 +94,7 @@ class LlamaCppGenerator(Generator):
             tokens = len(self.model.tokenize(text.encode(), add_bos=False)) if text else 0
             finish = "length" if tokens >= max_new_tokens or cancel.is_set() else "stop"
             return Generation(text.strip(), messages[-1]["content"], tokens, time.perf_counter() - start, finish)
-        options = self._options(max_new_tokens, temperature, top_p, seed)
+        options = self._options(max_new_tokens, temperature, top_p, seed, stop)
         try:
             out = self.model.create_chat_completion(messages=messages, **options)
         except ValueError as exc:  # llama.cpp: prompt longer than the context
@@ -103,11 +105,11 @@ class LlamaCppGenerator(Generator):
                           int(out["usage"]["completion_tokens"]), time.perf_counter() - start, finish)
 
     def stream(self, messages: list[Message], max_new_tokens: int = 256, temperature: float = 0.0,
-               top_p: float = 0.95, seed: int | None = None) -> Iterator[str]:
+               top_p: float = 0.95, seed: int | None = None, stop: Stop = None) -> Iterator[str]:
         """Yield the answer piece by piece; bad input raises here, not at the first ``next()``."""
         messages = check_messages(messages)
         chunks = self.model.create_chat_completion(messages=messages, stream=True,
-                                                   **self._options(max_new_tokens, temperature, top_p, seed))
+                                                   **self._options(max_new_tokens, temperature, top_p, seed, stop))
 
         def pieces() -> Iterator[str]:
             for chunk in chunks:
