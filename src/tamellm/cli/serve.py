@@ -57,13 +57,19 @@ def serve_command(
     threads: Annotated[
         int | None, typer.Option("--threads", help="torch threads per worker (default: cores / workers).")
     ] = None,
+    inference_threads: Annotated[
+        int | None,
+        typer.Option("--inference-threads", help="batched model calls run side by side, each on threads / "
+                     "inference-threads cores (default: one single-threaded call per core)."),
+    ] = None,
     backend: Annotated[
         str,
         typer.Option(
             "--backend",
-            help="auto (default: fine-tuned classifiers on onnxruntime, falling back to transformers); "
-            "transformers; onnxruntime (classifiers: the same weights exported once to ONNX, faster on CPU); "
-            "llama.cpp (GGUF chat models). Other models stay on transformers.",
+            help="auto (default: fine-tuned classifiers on onnxruntime, chat models on onnxruntime-genai, "
+            "falling back to transformers); transformers; onnxruntime (classifiers: the same weights exported "
+            "once to ONNX, faster on CPU); onnxruntime-genai or ctranslate2 (chat models, converted once); "
+            "llama.cpp (GGUF chat models, after make llama). Other models stay on transformers.",
         ),
     ] = "auto",
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
@@ -108,6 +114,7 @@ def serve_command(
         rate_limit_per_minute=rate_limit,
         redact_inputs=redact_inputs,
         threads=threads,
+        **({"inference_threads": inference_threads} if inference_threads else {}),
         backend=backend,
         log_level=log_level,
         faq=faq or [],
