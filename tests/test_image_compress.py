@@ -65,3 +65,13 @@ def test_text_only_methods_and_foreign_labels_are_refused(trained, tmp_path):
     (other / "left").rename(other / "up")
     with pytest.raises(Exception, match="label\\(s\\) up are not the model's labels"):
         tamellm.compress(model_dir, other, methods="onnx-int8", output=tmp_path / "y")
+
+
+def test_the_default_plan_keeps_a_copy_with_the_original_accuracy(trained, tmp_path):
+    """fp32 ONNX is always a candidate: with no accuracy to give away, the guard still has one within budget."""
+    model_dir, data = trained
+    result = tamellm.compress(model_dir, data["test"], max_drop=0.0, output=tmp_path / "safe", repeats=1)
+    rows = {m.method: m for m in result.candidates}
+    assert set(rows) == {"onnx-int8", "onnx-fp32"}
+    assert rows["onnx-fp32"].accuracy == result.baseline.accuracy  # the same weights on ONNX Runtime
+    assert result.within_budget and rows[result.chosen].accuracy >= result.baseline.accuracy

@@ -41,23 +41,24 @@ def _calibration(images: list[Any], size: int, batch: int = 8):
 
 
 def compress_image_model(model_dir: str | Path, output: str | Path, calibration: list[str | Path],
-                         limit: int = 64) -> Path:
+                         limit: int = 64, quantize: bool = True) -> Path:
     """Write an int8 copy of an image classifier folder to ``output`` (kind ``image-onnx``), calibrated on up to
     ``limit`` of the ``calibration`` images, spread evenly over the list (use training images of every class:
-    their value ranges are what it will see)."""
+    their value ranges are what it will see). ``quantize=False`` writes the fp32 ONNX export instead (the same
+    weights on ONNX Runtime: no accuracy change)."""
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 
     from tamellm.tasks.image_classification import open_images
 
     model_dir, output = Path(model_dir), Path(output)
-    if not calibration:
+    if quantize and not calibration:
         raise CompressionError("int8 compression of an image model needs calibration images",
                                "pass a few dozen images like the ones it will classify")
     net, labels = load_image_net(model_dir)
     chosen = list(calibration)
     if len(chosen) > limit:  # evenly spread: a list sorted by class folder still covers every class
         chosen = [chosen[round(i * (len(chosen) - 1) / (limit - 1))] for i in range(limit)]
-    images, _, _ = open_images([str(p) for p in chosen])
+    images, _, _ = open_images([str(p) for p in chosen]) if quantize else ([], None, None)
     output.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}-"))
     try:
@@ -69,13 +70,17 @@ def compress_image_model(model_dir: str | Path, output: str | Path, calibration:
             torch.onnx.export(net, (sample,), str(fp32), input_names=["pixels"], output_names=["logits"],
                               dynamic_axes={"pixels": {0: "batch"}, "logits": {0: "batch"}}, opset_version=OPSET,
                               dynamo=False)
-        quantize_static(str(fp32), str(staged / ONNX_FILE), _calibration(images, net.image_size),
-                        quant_format=QuantFormat.QDQ, per_channel=True, weight_type=QuantType.QInt8,
-                        activation_type=QuantType.QUInt8)
-        fp32.unlink()
+        if quantize:
+            quantize_static(str(fp32), str(staged / ONNX_FILE), _calibration(images, net.image_size),
+                            quant_format=QuantFormat.QDQ, per_channel=True, weight_type=QuantType.QInt8,
+                            activation_type=QuantType.QUInt8)
+            fp32.unlink()
+        else:
+            fp32.rename(staged / ONNX_FILE)
         manifest = json.loads((model_dir / "tamellm.json").read_text(encoding="utf-8"))
-        manifest.update(kind="image-onnx", compression={"method": "onnx-int8-static", "calibration_images":
-                                                        len(images), "source": str(model_dir)})
+        method = "onnx-int8-static" if quantize else "onnx-fp32"
+        manifest.update(kind="image-onnx", compression={"method": method, "calibration_images": len(images),
+                                                        "source": str(model_dir)})
         (staged / "tamellm.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         if output.exists():
             shutil.rmtree(output)
@@ -83,6 +88,6 @@ def compress_image_model(model_dir: str | Path, output: str | Path, calibration:
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
-    logger.info("int8 image model written to %s (%d labels)", output, len(labels))
+    logger.info("%s image model written to %s (%d labels)", "int8" if quantize else "fp32 ONNX", output, len(labels))
     return output
 
