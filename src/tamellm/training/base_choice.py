@@ -63,7 +63,8 @@ def head_base_candidates(config: TamellmConfig, splits: Any, budget_s: float | N
     from tamellm.models.catalog import head_bases
 
     names = head_bases(texts_language(splits))
-    rows = len(getattr(splits, "train", None) if getattr(splits, "train", None) is not None else [])
+    train = getattr(splits, "train", None)
+    rows = 0 if train is None else len(train)
     if budget_s is not None and rows * SECONDS_PER_TEXT > budget_s * SHARE_OF_BUDGET:
         return names[:1]
     return names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 import torch
@@ -27,8 +28,6 @@ class Strategy:
         after ``share`` of the time left in the budget."""
         if self.budget_end is None:
             return None
-        import time
-
         return time.monotonic() + share * max(0.0, self.budget_end - time.monotonic())
 
     def apply(self, model: torch.nn.Module, adapter: Any) -> torch.nn.Module:
