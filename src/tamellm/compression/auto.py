@@ -165,24 +165,38 @@ def auto_compress(
             log.info("%s: accuracy %.4f, %.1f texts/s, %d bytes", name, measured[-1].accuracy,
                      measured[-1].throughput, measured[-1].size_bytes)
             gc.collect()
-        if not measured:
-            raise CompressionError(f"No compression method worked on {source}",
-                                   "; ".join(f"{f['method']}: {f['error']}" for f in failed)[:500])
-        result = _choose(out, baseline, measured, failed, max_drop)
-        chosen_folder = built[result.chosen]
-        for item in chosen_folder.iterdir():
-            shutil.move(str(item), work / item.name)
-        manifest = read_manifest(work)
-        manifest.setdefault("compress_choice", {}).update(
-            method=result.chosen, source=str(source), table="candidates.json", within_budget=result.within_budget)
-        write_manifest(work, manifest)
-        shutil.rmtree(cand_root)
-        for m in result.candidates:
-            m.path = str(out) if m.method == result.chosen else "(not kept)"
-        (work / "candidates.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-        (work / "candidates.md").write_text(markdown(result), encoding="utf-8")
+        result = keep_chosen(work, out, source, cand_root, built, baseline, measured, failed, max_drop)
     if result.warning:
         log.warning(result.warning)
+    return result
+
+
+def keep_chosen(work: Path, out: Path, source: Path, candidates_root: Path, built: dict[str, Path],
+                baseline: Measurement, measured: list[Measurement], failed: list[dict], max_drop: float,
+                throughput_label: str | None = None) -> CompressResult:
+    """Choose among the measured candidates, move the chosen one's files into the staged output ``work``
+    (its manifest says what was chosen), drop the other candidates and write candidates.json/.md.
+
+    ``throughput_label`` renames the Markdown table's throughput column (e.g. "images/s").
+    """
+    if not measured:
+        raise CompressionError(f"No compression method worked on {source}",
+                               "; ".join(f"{f['method']}: {f['error']}" for f in failed)[:500])
+    result = _choose(out, baseline, measured, failed, max_drop)
+    for item in built[result.chosen].iterdir():
+        shutil.move(str(item), work / item.name)
+    manifest = read_manifest(work)
+    manifest.setdefault("compress_choice", {}).update(
+        method=result.chosen, source=str(source), table="candidates.json", within_budget=result.within_budget)
+    write_manifest(work, manifest)
+    shutil.rmtree(candidates_root)
+    for m in result.candidates:
+        m.path = str(out) if m.method == result.chosen else "(not kept)"
+    (work / "candidates.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    table = markdown(result)
+    if throughput_label:
+        table = table.replace("throughput (/s)", throughput_label)
+    (work / "candidates.md").write_text(table, encoding="utf-8")
     return result
 
 

@@ -15,17 +15,15 @@ quantization, ``image_int8``) moves its cost.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import os
-import shutil
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tamellm.compression.auto import CompressResult, _choose, _output_for, markdown
-from tamellm.compression.base import COMPRESSORS, CompressionError, read_manifest, staged_folder, write_manifest
+from tamellm.compression.auto import CompressResult, _output_for, keep_chosen
+from tamellm.compression.base import COMPRESSORS, CompressionError, staged_folder
 from tamellm.compression.image_int8 import compress_image_model
 from tamellm.compression.measure import Measurement, load_task, percentile
 from tamellm.errors import DataError, InputError
@@ -143,22 +141,8 @@ def auto_compress_images(model: str | os.PathLike, data: str | os.PathLike, max_
             measured.append(measure_images(built[name], name, paths, ids, latency_images, repeats, details))
             log.info("%s: accuracy %.4f, %.1f images/s", name, measured[-1].accuracy, measured[-1].throughput)
             gc.collect()
-        if not measured:
-            raise CompressionError(f"No compression method worked on {source}",
-                                   "; ".join(f"{f['method']}: {f['error']}" for f in failed)[:500])
-        result = _choose(out, baseline, measured, failed, max_drop)
-        for item in built[result.chosen].iterdir():
-            shutil.move(str(item), work / item.name)
-        manifest = read_manifest(work)
-        manifest.setdefault("compress_choice", {}).update(
-            method=result.chosen, source=str(source), table="candidates.json", within_budget=result.within_budget)
-        write_manifest(work, manifest)
-        shutil.rmtree(root)
-        for m in result.candidates:
-            m.path = str(out) if m.method == result.chosen else "(not kept)"
-        (work / "candidates.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-        (work / "candidates.md").write_text(markdown(result).replace("throughput (/s)", "images/s"),
-                                            encoding="utf-8")
+        result = keep_chosen(work, out, source, root, built, baseline, measured, failed, max_drop,
+                             throughput_label="images/s")
     if result.warning:
         log.warning(result.warning)
     return result
