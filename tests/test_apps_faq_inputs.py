@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_media import render_text
 
 from tamellm.apps.faq import FaqAssistant, build_faq
 from tamellm.apps.faq.build import default_encoder
@@ -33,26 +34,6 @@ CHINESE_FAQ = [
 ]
 
 
-def _font(size: int):
-    from PIL import ImageFont
-
-    for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-                 "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"):
-        if Path(path).is_file():
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size=size)  # Pillow's own scalable font
-
-
-def render_question(path: Path, text: str) -> Path:
-    """A white PNG with ``text`` in black, as a customer's screenshot of their question."""
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGB", (900, 90), "white")
-    ImageDraw.Draw(image).text((20, 25), text, fill="black", font=_font(28))
-    image.save(path)
-    return path
-
-
 @pytest.fixture(scope="module")
 def english_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("faq")
@@ -66,7 +47,7 @@ def english_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def question_png(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("media") / "question.png"
-    return render_question(path, "My debit card was stolen, how do I block it?")
+    return render_text(path, ["My debit card was stolen, how do I block it?"], size=(900, 90))
 
 
 def test_the_default_encoder_follows_the_faq_language(tmp_path):

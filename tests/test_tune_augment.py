@@ -8,6 +8,7 @@ import json
 import optuna
 import pandas as pd
 import pytest
+from test_tune_search_space import _ask
 
 from tamellm.config import config_from_dict
 from tamellm.data import load_splits
@@ -28,16 +29,6 @@ def reviews(tmp_path):
     path = tmp_path / "reviews.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     return path
-
-
-def _ask(space, n: int) -> list[dict]:
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    out = []
-    for _ in range(n):
-        trial = study.ask()
-        out.append(space.suggest(trial))
-        study.tell(trial, 0.5)
-    return out
 
 
 def test_augmentation_is_searched_only_when_asked_and_never_for_head_only(reviews):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-import optuna
 import pandas as pd
 import pytest
+from test_tune_search_space import _ask
 
 from tamellm.data import load_splits
 from tamellm.models.catalog import CATALOG, head_bases
@@ -51,12 +51,7 @@ def test_english_head_only_compares_minilm_and_e5_when_the_budget_holds_them(tmp
     assert space.head_bases == ["minilm-l6", E5]
     first = warm_start(space)
     assert [p.get("base_model") for p in first if p.get("strategy") == "head-only"] == ["minilm-l6", E5]
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    asked = []
-    for _ in range(40):
-        trial = study.ask()
-        asked.append(space.suggest(trial))
-        study.tell(trial, 0.5)
+    asked = _ask(space, 40)
     assert {p["base_model"] for p in asked if p["strategy"] == "head-only"} == {"minilm-l6", E5}
     assert all("base_model" not in p for p in asked if p["strategy"] != "head-only")
     # A budget too short for a second embedding pass over the data keeps one encoder.
