@@ -191,7 +191,9 @@ def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, l
                 parts.append(embedder(collate([rows[i] for i in block[at:at + 64]], pad_id, False)).float())
             done.extend(block)
         model.train(was_training)
-        return logistic_head(torch.cat(parts).numpy(), [targets[i] for i in done], seed)
+        # Back in row order: the cross-validation folds, hence C, must not depend on the embedding order.
+        order = sorted(range(len(done)), key=done.__getitem__)
+        return logistic_head(torch.cat(parts)[order].numpy(), [targets[done[i]] for i in order], seed)
 
     if memo is not None and memo_key is not None:
         from tamellm.training.resources import fingerprint
