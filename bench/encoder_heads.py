@@ -1,9 +1,10 @@
 """Which frozen encoder, and which logistic-regression penalty, for a head-only text classifier.
 
 Each catalog encoder embeds the training and test texts once (mean-pooled, normalised, as
-tamellm's head-only reads them); a logistic regression is scored on the test texts at C = 1, at
-the C chosen by 5-fold cross-validation on the training texts (what tamellm's head now does), and
-at the best C in hindsight. Default data: a stratified 1,800 / 1,000 split (seed 0) of
+tamellm's head-only reads them; E5's tokenizer adds its "query: " prefix); a logistic regression
+is scored on the test texts at C = 1, at the C chosen by 5-fold cross-validation on the training
+texts (what tamellm's head now does), and at the best C in hindsight.
+Default data: a stratified 1,800 / 1,000 split (seed 0) of
 ``twitter_financial_news_sentiment/sent_train.csv`` (labels 0/1/2 = bearish/bullish/neutral); or
 pass ``--train`` and ``--test`` CSVs with ``text`` and ``label`` columns.
 
@@ -37,7 +38,7 @@ def default_split(train_rows: int, test_rows: int, seed: int) -> tuple[pd.DataFr
     return train, test
 
 
-def embed(encoder: str, texts: list[str], prefix: str) -> tuple[np.ndarray, float]:
+def embed(encoder: str, texts: list[str]) -> tuple[np.ndarray, float]:
     from transformers import AutoModel, AutoTokenizer
 
     from tamellm.models import resolve
@@ -50,7 +51,7 @@ def embed(encoder: str, texts: list[str], prefix: str) -> tuple[np.ndarray, floa
     with torch.no_grad():
         for i in range(0, len(texts), 64):
             rows = order[i:i + 64]
-            batch = tokenizer([prefix + texts[j] for j in rows], padding=True, truncation=True, max_length=128,
+            batch = tokenizer([texts[j] for j in rows], padding=True, truncation=True, max_length=128,
                               return_tensors="pt")
             hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).float()
@@ -82,7 +83,6 @@ def main() -> None:
     parser.add_argument("--test")
     parser.add_argument("--train-rows", type=int, default=1800)
     parser.add_argument("--test-rows", type=int, default=1000)
-    parser.add_argument("--e5-prefix", default="query: ", help="text put before every text for E5 models")
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count() or 1)
     if args.train and args.test:
@@ -93,9 +93,8 @@ def main() -> None:
     train_y, test_y = np.asarray(train["label"], dtype=object), np.asarray(test["label"], dtype=object)
     rows = []
     for encoder in args.encoders.split(","):
-        prefix = args.e5_prefix if "e5" in encoder else ""
-        vectors, seconds = embed(encoder, texts, prefix)
-        row = {"encoder": encoder, "prefix": prefix, "embed_s": round(seconds, 1), "texts": len(texts),
+        vectors, seconds = embed(encoder, texts)
+        row = {"encoder": encoder, "embed_s": round(seconds, 1), "texts": len(texts),
                "load_after": os.getloadavg()[0]}
         row.update(scores(vectors[:len(train)], train_y, vectors[len(train):], test_y))
         rows.append(row)

