@@ -28,11 +28,21 @@ def test_onnxruntime_twin_predicts_like_the_torch_model_under_the_same_name(tiny
     assert exported.stat().st_mtime_ns == stamp  # exported once, then reused
 
 
-def test_onnxruntime_backend_names_what_it_runs(tiny_bert_dir):
-    with pytest.raises(InputError, match="onnxruntime backend runs fine-tuned classifiers"):
-        tamellm.load(tiny_bert_dir, backend="onnxruntime")
+def test_onnxruntime_backend_names_what_it_runs(tiny_bert_dir, tiny_gpt2_dir):
+    with pytest.raises(InputError, match="onnxruntime backend runs fine-tuned classifiers and embedding encoders"):
+        tamellm.load(tiny_gpt2_dir, backend="onnxruntime")
     with pytest.raises(InputError, match=r"accepted: transformers, .*llama\.cpp, onnxruntime"):
         tamellm.load(tiny_bert_dir, backend="onnx")
+
+
+def test_onnxruntime_twin_of_an_encoder_embeds_like_the_torch_model(tiny_bert_dir):
+    torch_model = tamellm.load(tiny_bert_dir)
+    twin = tamellm.load(tiny_bert_dir, backend="onnxruntime")
+    assert twin.task == "embed" and twin.info()["backend"] == "onnxruntime" and twin.name == torch_model.name
+    assert twin.info()["parity"]["max_abs_hidden_diff"] < 1e-3
+    expected, got = torch_model.encode(TEXTS), twin.encode(TEXTS)
+    assert got.shape == expected.shape and abs(got - expected).max() < 1e-4
+    assert abs((got * got).sum(1) - 1).max() < 1e-5  # pooled and normalised as on the torch path
 
 
 def test_server_backend_runs_classifiers_on_onnxruntime_and_leaves_other_models(tiny_classifier_dir, tiny_bert_dir):
@@ -41,7 +51,7 @@ def test_server_backend_runs_classifiers_on_onnxruntime_and_leaves_other_models(
     with TestClient(app) as client:
         pool = app.state.tamellm.pool
         kinds = {m.name: m.tasks[m.main_task].info()["kind"] for m in pool.models.values()}
-        assert sorted(kinds.values()) == ["encoder", "onnx"]
+        assert sorted(kinds.values()) == ["onnx", "onnx"]  # the classifier and the embedding encoder
         answer = client.post("/v1/classify", json={"input": TEXTS, "model": tiny_classifier_dir.name})
         assert answer.status_code == 200
         assert [d["label"] for d in answer.json()["data"]] == expected
@@ -49,6 +59,22 @@ def test_server_backend_runs_classifiers_on_onnxruntime_and_leaves_other_models(
     with pytest.raises(ConfigError, match="backend") as refused:
         tamellm.create_app([str(tiny_classifier_dir)], backend="tensorrt")
     assert all(f"'{name}'" in str(refused.value) for name in ("onnxruntime-genai", "ctranslate2", "llama.cpp"))
+
+
+def test_least_padding_batches_cut_where_padding_costs_more_than_a_call():
+    from tamellm.batching import least_padding_batches
+
+    lengths = [60, 5, 50, 6, 7, 55, 8, 9]
+    # A call costs 16 tokens: the three long texts go together (180 padded tokens for 165 real ones,
+    # cheaper than a second call), the five short ones apart from them.
+    assert least_padding_batches(lengths, batch_size=32, call_tokens=16) == [[0, 5, 2], [7, 6, 4, 3, 1]]
+    assert least_padding_batches(lengths, batch_size=32, call_tokens=10_000) == [[0, 5, 2, 7, 6, 4, 3, 1]]
+    assert least_padding_batches(lengths, batch_size=32, call_tokens=0) == [[i] for i in (0, 5, 2, 7, 6, 4, 3, 1)]
+    capped = least_padding_batches(lengths, batch_size=3, call_tokens=10_000)
+    assert len(capped) == 3 and max(map(len, capped)) == 3 and sorted(sum(capped, [])) == list(range(8))
+    assert least_padding_batches([], batch_size=4) == []
+    with pytest.raises(ValueError, match="batch_size"):
+        least_padding_batches([3], batch_size=0)
 
 
 def test_token_capped_batches_keep_long_texts_apart():
@@ -74,7 +100,7 @@ def test_default_backend_serves_classifiers_on_onnxruntime_and_falls_back_when_e
     with TestClient(tamellm.create_app([str(tiny_classifier_dir)], backend="transformers")) as client:
         assert kind(client.app) == "transformers"
 
-    def broken(resolved):
+    def broken(resolved, task="classify"):
         raise CompressionError("The ONNX export of tiny does not match it")
 
     monkeypatch.setattr(onnx_twin, "ensure_twin", broken)

@@ -20,30 +20,34 @@ OPSET = 17
 
 
 class _Logits(torch.nn.Module):
-    """Exports only the logits, with named inputs."""
+    """Exports one output (the logits, or an encoder's last_hidden_state), with named inputs."""
 
-    def __init__(self, model: torch.nn.Module, names: list[str]) -> None:
+    def __init__(self, model: torch.nn.Module, names: list[str], output: str = "logits") -> None:
         super().__init__()
-        self.model, self.names = model, names
+        self.model, self.names, self.output = model, names, output
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        return self.model(**dict(zip(self.names, inputs, strict=True))).logits
+        return getattr(self.model(**dict(zip(self.names, inputs, strict=True))), self.output)
 
 
-def export(model: torch.nn.Module, tokenizer, path: Path) -> list[str]:
-    """Export a sequence classifier to ``path`` with dynamic batch and sequence axes; return its input names."""
+def export(model: torch.nn.Module, tokenizer, path: Path, output: str = "logits") -> list[str]:
+    """Export a sequence classifier (or, with ``output="last_hidden_state"``, an encoder) to ``path``.
+
+    Batch and sequence axes are dynamic; returns the graph's input names.
+    """
     sample = tokenizer(["an example sentence", "a second, longer example sentence"], padding=True,
                        return_tensors="pt")
     names = [n for n in INPUTS if n in sample]
-    wrapper = _Logits(model, names).eval()
-    axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"logits": {0: "batch"}}
+    wrapper = _Logits(model, names, output).eval()
+    out_axes = {0: "batch"} if output == "logits" else {0: "batch", 1: "sequence"}
+    axes = {n: {0: "batch", 1: "sequence"} for n in names} | {output: out_axes}
     try:
         with torch.inference_mode(False), torch.no_grad(), warnings.catch_warnings():
             # Tracer and deprecation chatter; correctness is checked by ``parity`` afterwards.
             warnings.simplefilter("ignore")
             # The legacy exporter: onnxruntime's quantize_dynamic fails on the dynamo exporter's BERT graph.
             torch.onnx.export(wrapper, tuple(sample[n] for n in names), str(path), input_names=names,
-                              output_names=["logits"], dynamic_axes=axes, opset_version=OPSET, dynamo=False)
+                              output_names=[output], dynamic_axes=axes, opset_version=OPSET, dynamo=False)
     except Exception as exc:  # the exporter raises many types (unsupported op, tracing errors)
         arch = type(model).__name__
         raise CompressionError(f"ONNX export of {arch} failed: {str(exc).splitlines()[0][:300]}",

@@ -21,7 +21,8 @@ ONNX_FILE = "model.onnx"
 
 @dataclass
 class _Output:
-    logits: torch.Tensor
+    logits: torch.Tensor | None = None  # a classifier's graph
+    last_hidden_state: torch.Tensor | None = None  # an encoder's graph (embeddings)
 
 
 def session_threads() -> int:
@@ -50,6 +51,8 @@ class OnnxModel:
                                    "re-export it with tamellm compress --methods onnx-fp32") from None
         self.config = config
         self.input_names = [i.name for i in self.session.get_inputs()]
+        self.output_name = "logits" if "logits" in {o.name for o in self.session.get_outputs()} else (
+            self.session.get_outputs()[0].name)
         self.path = path
 
     def eval(self) -> OnnxModel:
@@ -60,8 +63,8 @@ class OnnxModel:
         feed = {name: batch[name].numpy().astype("int64") for name in self.input_names if name in batch}
         if "token_type_ids" in self.input_names and "token_type_ids" not in feed:
             feed["token_type_ids"] = torch.zeros_like(batch["input_ids"]).numpy().astype("int64")
-        (logits,) = self.session.run(["logits"], feed)
-        return _Output(torch.from_numpy(logits))
+        (out,) = self.session.run([self.output_name], feed)
+        return _Output(**{self.output_name: torch.from_numpy(out)})
 
 
 def load_onnx(resolved):

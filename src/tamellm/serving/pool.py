@@ -51,8 +51,8 @@ class ModelPool:
     def _load_main(source: str, backend: str) -> TaskModel:
         """The model on ``backend`` where that backend runs it (see tasks/backends.py), else on transformers.
 
-        ``auto`` (the default) serves fine-tuned classifiers on onnxruntime (their own weights,
-        exported once; ~1.8x the throughput on CPU), Llama/Qwen-architecture chat models on
+        ``auto`` (the default) serves fine-tuned classifiers and embedding encoders on onnxruntime
+        (their own fp32 weights, exported once; ~1.8x the throughput on CPU), Llama/Qwen-architecture chat models on
         onnxruntime-genai (``tamellm.load``'s own default) and falls back to transformers, with a
         warning, when an export fails; a backend named explicitly fails loudly instead.
         """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tamellm.batching import length_sorted_batches
+from tamellm.batching import least_padding_batches
 from tamellm.inputs import as_text_list
 from tamellm.results import Embeddings
 from tamellm.tasks.base import TaskModel
@@ -31,7 +31,7 @@ class EmbeddingModel(TaskModel):
         dim = self.model.config.hidden_size
         out = np.zeros((len(texts), dim), dtype=np.float32)
         encoder = self._encoder()
-        for indices in length_sorted_batches(lengths, batch_size):
+        for indices in least_padding_batches(lengths, batch_size):
             features = [{k: encoded[k][i] for k in encoded.keys()} for i in indices]
             batch = self.tokenizer.pad(features, return_tensors="pt")
             hidden = encoder(**batch).last_hidden_state
@@ -58,8 +58,17 @@ class EmbeddingModel(TaskModel):
         return matrix
 
 
+class OnnxEmbeddingModel(EmbeddingModel):
+    """An encoder exported to ONNX (``backend="onnxruntime"``, the server's default): the same pooling."""
+
+    def info(self) -> dict:
+        """What this model is, with the backend and the parity measured at export."""
+        manifest = self.loaded.resolved.info.manifest if self.loaded.resolved.info else {}
+        return {**super().info(), "backend": "onnxruntime", "parity": manifest.get("onnx", {}).get("parity")}
+
+
 register_task(TaskSpec(
     name="embed", description="text -> a vector (sentence embedding)",
-    models={"encoder": EmbeddingModel, "transformers": EmbeddingModel},
+    models={"encoder": EmbeddingModel, "transformers": EmbeddingModel, "onnx": OnnxEmbeddingModel},
     also_serves=("zero-shot-classification",),
 ))

@@ -32,17 +32,37 @@ PARITY_TEXTS = [
 ]
 
 
-def twin_folder(resolved: ResolvedModel) -> Path:
-    """The cache folder of ``resolved``'s ONNX twin (it may not exist yet)."""
+# What the twin of each task exports: the classifier's logits, or the encoder's token vectors
+# (mean-pooled by the embed task itself, as on the torch path).
+OUTPUTS = {"classify": "logits", "embed": "last_hidden_state"}
+TWIN_KINDS = {"classify": ("transformers",), "embed": ("encoder", "transformers")}
+
+
+def twin_folder(resolved: ResolvedModel, task: str = "classify") -> Path:
+    """The cache folder of ``resolved``'s ONNX twin for ``task`` (it may not exist yet)."""
     weights = sorted(resolved.path.glob("*.safetensors"))
     stamp = "|".join([str(resolved.path.resolve())] + [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
                                                         for p in weights])
-    return cache_dir("onnx") / f"{resolved.path.name}-{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
+    suffix = "" if task == "classify" else f"-{task}"
+    return cache_dir("onnx") / f"{resolved.path.name}{suffix}-{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
 
 
-def ensure_twin(resolved: ResolvedModel) -> Path:
-    """Export ``resolved`` (a transformers classifier) to its twin folder on first use; return the folder."""
-    target = twin_folder(resolved)
+def embedding_parity(model, onnx_model: OnnxModel, tokenizer, texts: list[str]) -> dict:
+    """Max |Δ| of the encoder's token vectors, ONNX against PyTorch, on ``texts`` (one padded batch)."""
+    import torch
+
+    batch = tokenizer(texts, padding=True, truncation=True, max_length=512, return_tensors="pt")
+    with torch.inference_mode():
+        expected = model(**batch).last_hidden_state.float()
+        got = onnx_model(**batch).last_hidden_state.float()
+    mask = batch["attention_mask"].unsqueeze(-1).bool()  # padded positions are never pooled
+    worst = float(((expected - got).abs() * mask).max())
+    return {"texts": len(texts), "max_abs_hidden_diff": round(worst, 6)}
+
+
+def ensure_twin(resolved: ResolvedModel, task: str = "classify") -> Path:
+    """Export ``resolved`` (a classifier, or an encoder for ``task="embed"``) on first use; return the folder."""
+    target = twin_folder(resolved, task)
     if (target / ONNX_FILE).exists():
         return target
     from tamellm.models.onnx_graph import export, parity
@@ -50,17 +70,25 @@ def ensure_twin(resolved: ResolvedModel) -> Path:
 
     loaded = read_weights(resolved)
     model, tokenizer = loaded.model.eval(), loaded.tokenizer
+    if task == "embed":  # a fine-tuned classifier folder embeds through its base encoder
+        model = getattr(model, "base_model", None) or model
     log.info("exporting %s to ONNX for onnxruntime (once) in %s", resolved.name, target)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
     try:
-        names = export(model, tokenizer, tmp / ONNX_FILE)
-        check = parity(model, OnnxModel(tmp / ONNX_FILE, model.config), tokenizer, PARITY_TEXTS, 512)
-        if check["max_abs_logit_diff"] > MAX_LOGIT_DIFF or check["argmax_agreement"] < 1:
+        names = export(model, tokenizer, tmp / ONNX_FILE, OUTPUTS[task])
+        twin = OnnxModel(tmp / ONNX_FILE, model.config)
+        if task == "embed":
+            check = embedding_parity(model, twin, tokenizer, PARITY_TEXTS)
+            broken = check["max_abs_hidden_diff"] > MAX_LOGIT_DIFF
+        else:
+            check = parity(model, twin, tokenizer, PARITY_TEXTS, 512)
+            broken = check["max_abs_logit_diff"] > MAX_LOGIT_DIFF or check["argmax_agreement"] < 1
+        if broken:
             raise CompressionError(f"The ONNX export of {resolved.name} does not match it: {check}",
                                    "serve it with the default backend (transformers)")
         model.config.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        manifest = {"task": "classify", "kind": "onnx", "source": str(resolved.path),
+        manifest = {"task": task, "kind": "onnx", "source": str(resolved.path),
                     "onnx": {"precision": "fp32", "inputs": names, "parity": check}}
         (tmp / "tamellm.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         try:
@@ -75,15 +103,17 @@ def ensure_twin(resolved: ResolvedModel) -> Path:
 
 @BACKENDS.register("onnxruntime")
 def load_for(resolved: ResolvedModel, task: str, explicit: bool):
-    """The backends registry's entry: the classifier on ONNX Runtime, under its own name."""
-    if task != "classify" or resolved.kind != "transformers":
+    """The backends registry's entry: the classifier (or the encoder, for embed) on ONNX Runtime."""
+    own_task = resolved.task in (("classify",) if task == "classify" else ("classify", "embed"))
+    if resolved.kind not in TWIN_KINDS.get(task, ()) or not own_task:
         if explicit:
-            raise BackendNotApplicable(f"The onnxruntime backend runs fine-tuned classifiers; '{resolved.name}' is a "
-                             f"{resolved.kind} model for task '{task}'", "drop backend= for this model")
+            raise BackendNotApplicable(f"The onnxruntime backend runs fine-tuned classifiers and embedding "
+                                       f"encoders; '{resolved.name}' is a {resolved.kind} model for task '{task}'",
+                                       "drop backend= for this model")
         return None
     from tamellm.models.folder import inspect_folder
     from tamellm.tasks.loading import build_task_model
 
-    folder = ensure_twin(resolved)
-    twin = ResolvedModel(resolved.name, folder, "onnx", "classify", resolved.source, info=inspect_folder(folder))
-    return build_task_model(twin, "classify")
+    folder = ensure_twin(resolved, task)
+    twin = ResolvedModel(resolved.name, folder, "onnx", task, resolved.source, info=inspect_folder(folder))
+    return build_task_model(twin, task)
