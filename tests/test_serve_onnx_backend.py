@@ -61,6 +61,23 @@ def test_server_backend_runs_classifiers_on_onnxruntime_and_leaves_other_models(
     assert all(f"'{name}'" in str(refused.value) for name in ("onnxruntime-genai", "ctranslate2", "llama.cpp"))
 
 
+def test_int8_backend_is_opt_in_and_close_to_fp32(tiny_classifier_dir, tiny_bert_dir):
+    import onnx
+
+    fp32 = tamellm.load(tiny_classifier_dir, backend="onnxruntime")
+    int8 = tamellm.load(tiny_classifier_dir, backend="onnxruntime-int8")
+    assert (fp32.info()["precision"], int8.info()["precision"]) == ("fp32", "int8")
+    ops = {n.op_type for n in onnx.load(str(int8.loaded.resolved.path / "model.onnx")).graph.node}
+    assert "MatMulInteger" in ops or "DynamicQuantizeMatMul" in ops
+    assert torch.allclose(int8.probabilities(TEXTS), fp32.probabilities(TEXTS), atol=0.05)
+    vectors = tamellm.load(tiny_bert_dir, backend="onnxruntime-int8").encode(TEXTS)
+    reference = tamellm.load(tiny_bert_dir, backend="onnxruntime").encode(TEXTS)
+    assert ((vectors * reference).sum(1) > 0.95).all()
+    app = tamellm.create_app([str(tiny_classifier_dir)])  # the default stays fp32
+    (served,) = app.state.tamellm.pool.models.values()
+    assert served.tasks["classify"].info()["precision"] == "fp32"
+
+
 def test_least_padding_batches_cut_where_padding_costs_more_than_a_call():
     from tamellm.batching import least_padding_batches
 
@@ -100,7 +117,7 @@ def test_default_backend_serves_classifiers_on_onnxruntime_and_falls_back_when_e
     with TestClient(tamellm.create_app([str(tiny_classifier_dir)], backend="transformers")) as client:
         assert kind(client.app) == "transformers"
 
-    def broken(resolved, task="classify"):
+    def broken(resolved, task="classify", precision="fp32"):
         raise CompressionError("The ONNX export of tiny does not match it")
 
     monkeypatch.setattr(onnx_twin, "ensure_twin", broken)

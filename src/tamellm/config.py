@@ -118,11 +118,14 @@ class ServeConfig(Section):
         "threads / inference_threads cores; default: one per thread (single-threaded calls side by side: no "
         "waiting at the kernels' thread barriers, which costs most on a busy machine); 1 = one call at a time on "
         "every thread")
-    backend: Literal["auto", "transformers", "onnxruntime", "onnxruntime-genai", "ctranslate2", "llama.cpp"] = Field(
+    backend: Literal["auto", "transformers", "onnxruntime", "onnxruntime-int8", "onnxruntime-genai", "ctranslate2",
+                     "llama.cpp"] = Field(
         "auto", description="runtime for the models it applies to: onnxruntime runs fine-tuned classifiers "
-        "(same weights, exported once); onnxruntime-genai, ctranslate2 and llama.cpp run Llama/Qwen/Mistral "
-        "chat models (llama.cpp: GGUF); the others stay on transformers; auto = onnxruntime for classifiers "
-        "and onnxruntime-genai for chat models, falling back to transformers if their export fails")
+        "and embedding encoders (same weights, exported once); onnxruntime-int8 the same in dynamic int8 "
+        "(opt-in: ~2.3x cheaper, answers differ slightly); onnxruntime-genai, ctranslate2 and llama.cpp "
+        "run Llama/Qwen/Mistral chat models (llama.cpp: GGUF); the others stay on transformers; auto = "
+        "onnxruntime for classifiers and encoders, onnxruntime-genai for chat models, falling back to "
+        "transformers if their export fails")
     faq: list[str] = Field(default_factory=list,
                            description="FAQ index folders to answer from at /v1/faq/NAME/ask (DIR or NAME=DIR)")
     recommender: list[str] = Field(default_factory=list, description="recommender folders to answer from at "

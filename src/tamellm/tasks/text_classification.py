@@ -68,7 +68,9 @@ class OnnxTextClassifier(TextClassifier):
     def info(self) -> dict:
         """What this model is, with the backend and the parity measured at export."""
         manifest = self.loaded.resolved.info.manifest if self.loaded.resolved.info else {}
-        return {**super().info(), "backend": "onnxruntime", "parity": manifest.get("onnx", {}).get("parity")}
+        onnx = manifest.get("onnx", {})
+        return {**super().info(), "backend": "onnxruntime", "precision": onnx.get("precision"),
+                "parity": onnx.get("parity")}
 
 
 class PeftTextClassifier(TextClassifier):
