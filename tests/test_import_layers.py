@@ -18,7 +18,7 @@ PACKAGE = Path(tamellm.__file__).parent
 LAYERS: list[set[str]] = [
     {"errors"},
     {"paths", "results", "inputs", "batching", "registry", "progress", "metrics", "run_folders", "logs",
-     "languages"},  # languages: which language a text is in, its words (jieba for Chinese)
+     "languages", "threads"},  # languages: which language a text is in, its words (jieba for Chinese)
     {"data", "media"},  # media: the text in images (OCR), PDFs and audio (Whisper), with provenance
     {"models"},
     {"explanations"},  # attribution methods over a model's functions: below the task models that use them

@@ -18,6 +18,7 @@ import numpy as np
 from scipy import sparse
 
 from tamellm.registry import Registry
+from tamellm.threads import one_blas_thread
 
 logger = logging.getLogger(__name__)
 SOURCES: Registry[type] = Registry("recommend_sources", "candidate source", name_attr="name")
@@ -106,9 +107,7 @@ class Als:
     @classmethod
     def fit(cls, data: FitData) -> Arrays:
         from implicit.als import AlternatingLeastSquares
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(1, "blas"):  # implicit warns (and slows down) when BLAS also runs threads
+        with one_blas_thread():  # implicit warns (and slows down) when BLAS also runs threads
             model = AlternatingLeastSquares(factors=cls.factors, regularization=cls.regularization, alpha=cls.alpha,
                                             iterations=cls.iterations, random_state=data.seed,
                                             num_threads=_threads(), calculate_training_loss=False)

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from tamellm.threads import one_blas_thread
 from tamellm.training.collate import collate
 from tamellm.training.resources import EmbeddingCache
 
@@ -133,8 +134,9 @@ def choose_c(embeddings: Any, targets: list[int], seed: int) -> float:
     if len(counts) < 2 or folds < 2:
         return 1.0
     split = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    scores = [cross_val_score(LogisticRegression(C=c, max_iter=1000), embeddings, targets, cv=split).mean()
-              for c in HEAD_CS]
+    with one_blas_thread():
+        scores = [cross_val_score(LogisticRegression(C=c, max_iter=1000), embeddings, targets, cv=split).mean()
+                  for c in HEAD_CS]
     best = int(np.argmax(scores))
     logger.info("head start: logistic regression C=%s (%d-fold accuracy %.4f; tried %s)", HEAD_CS[best], folds,
                 scores[best], ", ".join(f"{c}: {v:.4f}" for c, v in zip(HEAD_CS, scores, strict=True)))
@@ -145,7 +147,9 @@ def logistic_head(embeddings: Any, targets: list[int], seed: int) -> tuple[Any, 
     """(coef, intercept, classes) of scikit-learn's logistic regression at the cross-validated C."""
     from sklearn.linear_model import LogisticRegression
 
-    fit = LogisticRegression(C=choose_c(embeddings, targets, seed), max_iter=1000).fit(embeddings, targets)
+    c = choose_c(embeddings, targets, seed)
+    with one_blas_thread():
+        fit = LogisticRegression(C=c, max_iter=1000).fit(embeddings, targets)
     return fit.coef_, fit.intercept_, fit.classes_
 
 

@@ -25,6 +25,7 @@ from tamellm.errors import ConfigError, DataError
 from tamellm.evaluation import evaluator
 from tamellm.media import IMAGE_SUFFIXES
 from tamellm.metrics import classification_metrics
+from tamellm.threads import one_blas_thread
 from tamellm.training.task_adapters.base import TaskAdapter, register
 
 logger = logging.getLogger(__name__)
@@ -195,7 +196,8 @@ def fit_head(net: Any, adapter: ImageClassificationAdapter, seed: int) -> None:
     start, size = adapter.offsets["train"], len(adapter.paths["train"])
     x = adapter.inputs[start:start + size].numpy()
     y = [adapter.label_names.index(label) for label in adapter.labels_of["train"]]
-    fitted = LogisticRegression(C=1.0, max_iter=1000, random_state=seed).fit(x, y)
+    with one_blas_thread():
+        fitted = LogisticRegression(C=1.0, max_iter=1000, random_state=seed).fit(x, y)
     coef, bias = fitted.coef_, fitted.intercept_
     if len(adapter.label_names) == 2:  # sklearn keeps one row for two classes: logits (-z/2, z/2)
         coef, bias = np.vstack([-coef / 2, coef / 2]), np.concatenate([-bias / 2, bias / 2])
