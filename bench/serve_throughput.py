@@ -3,9 +3,13 @@ server that calls the model once per request.
 
 Classify arm: the MiniLM encoder (packaged as minilm-l6) with a seeded random 2-label head, saved
 once as a folder; the naive server calls a transformers ``pipeline("text-classification")`` per
-request. Two tamellm arms, both micro-batched: ``--backend transformers`` (PyTorch) and the default
-(``auto``: the classifier's same fp32 weights exported once to ONNX, run by ONNX Runtime).
-Embeddings arm: minilm-l6 itself; the naive server calls sentence-transformers ``encode`` per request.
+request. Three tamellm arms, all micro-batched: ``--backend transformers`` (PyTorch), the default
+(``auto``: the classifier's same fp32 weights exported once to ONNX, run by ONNX Runtime) and the
+opt-in ``--backend onnxruntime-int8`` (dynamic int8: its answers differ slightly, so the run also
+measures its label agreement with fp32 on all of SST-2 dev).
+Embeddings arm: minilm-l6 itself (default: its fp32 ONNX twin; opt-in int8, whose sentence vectors
+are compared with fp32 by cosine on SST-2 dev); the naive server calls sentence-transformers
+``encode`` per request.
 
 32 concurrent clients (aiohttp, in this process) post one SST-2 sentence per request for a fixed
 time after a 2 s warm-up; each server runs alone and the servers alternate within each round, so
@@ -209,6 +213,25 @@ def agreement(naive: dict, ours: dict) -> float:
     return round(sum(naive[t] == ours[t] for t in same) / max(1, len(same)), 4)
 
 
+def int8_agreement(folder: Path, arms: list[str], texts: list[str]) -> dict:
+    """How far the opt-in int8 arms answer from fp32 on every SST-2 dev text (in this process, not timed)."""
+    import numpy as np
+
+    import tamellm
+
+    quality: dict = {"texts": len(texts)}
+    if "classify" in arms:
+        fp32, int8 = (tamellm.load(str(folder), backend=b) for b in ("onnxruntime", "onnxruntime-int8"))
+        same = [a.label == b.label for a, b in zip(fp32.predict(texts), int8.predict(texts), strict=True)]
+        quality["classify_label_agreement"] = round(sum(same) / len(same), 4)
+    if "embeddings" in arms:
+        fp32, int8 = (tamellm.load("minilm-l6", backend=b) for b in ("onnxruntime", "onnxruntime-int8"))
+        cosine = (fp32.encode(texts) * int8.encode(texts)).sum(1)
+        quality["embedding_cosine_median"] = round(float(np.median(cosine)), 4)
+        quality["embedding_cosine_min"] = round(float(cosine.min()), 4)
+    return quality
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -218,6 +241,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads of tamellm serve (default: its own)")
     parser.add_argument("--max-batch-size", type=int, default=32)
     parser.add_argument("--max-wait-ms", type=float, default=5.0)
+    parser.add_argument("--no-int8", dest="int8", action="store_false",
+                        help="leave out the opt-in onnxruntime-int8 arms")
     args = parser.parse_args()
     arms = [a.strip() for a in args.arms.split(",") if a.strip()]
     if not arms or any(a not in ROUTES for a in arms):
@@ -240,9 +265,17 @@ def main() -> None:
                 lambda port: tamellm_serve(folder, port, args, "transformers"))
             servers[("classify", "tamellm serve (default: onnxruntime for classifiers)")] = (
                 lambda port: tamellm_serve(folder, port, args))
+            if args.int8:
+                servers[("classify", "tamellm serve --backend onnxruntime-int8 (opt-in)")] = (
+                    lambda port: tamellm_serve(folder, port, args, "onnxruntime-int8"))
         if "embeddings" in arms:
             servers[("embeddings", "naive FastAPI + sentence-transformers encode per request")] = naive
-            servers[("embeddings", "tamellm serve minilm-l6")] = lambda port: tamellm_serve("minilm-l6", port, args)
+            servers[("embeddings", "tamellm serve minilm-l6 (default: onnxruntime)")] = (
+                lambda port: tamellm_serve("minilm-l6", port, args))
+            if args.int8:
+                servers[("embeddings", "tamellm serve minilm-l6 --backend onnxruntime-int8 (opt-in)")] = (
+                    lambda port: tamellm_serve("minilm-l6", port, args, "onnxruntime-int8"))
+        int8_quality = int8_agreement(folder, arms, texts) if args.int8 else {}
         runs: dict[tuple[str, str], list[dict]] = {key: [] for key in servers}
         for run in range(args.runs):
             for (arm, name), command in servers.items():  # alternate, so drift hits every server alike
@@ -276,6 +309,7 @@ def main() -> None:
         "models": {"classify": "all-MiniLM-L6-v2 + seeded random 2-label head", "embeddings": "minilm-l6"},
         "goal": f">= {GOAL:g}x the naive server in every run, with a lower p99",
         "agreement_with_naive": agree,
+        "int8_vs_fp32_on_sst2_dev": int8_quality,
         "rows": table,
         "results": {f"{arm} / {name}": [{k: v for k, v in r.items() if k != "answers"} for r in rs]
                     for (arm, name), rs in runs.items()},
@@ -283,6 +317,7 @@ def main() -> None:
     md = write_results("serve_throughput", data, table)
     print(md.read_text())
     print(f"agreement with the naive server: {agree}")
+    print(f"opt-in int8 against fp32 on SST-2 dev: {int8_quality}")
 
 
 if __name__ == "__main__":
