@@ -14,7 +14,8 @@ first token (a 1-token answer: the prompt's pass plus one step), the resident me
 the engine added when it was loaded, how many leading tokens of its greedy answer
 match transformers' (both re-tokenized with the model's tokenizer), and how far it is
 from the memory-bandwidth limit (the measured copy bandwidth divided by the bytes of
-weights one token reads). The load average is recorded before and after.
+weights one token reads: an ONNX graph's weights but the embedding table it only Gathers a row
+of). The load average is recorded before and after.
 Writes bench/results/generation_engines.json and .md.
 """
 
@@ -78,20 +79,27 @@ def tamellm_engine(backend: str, messages: list[dict]) -> tuple[Runner, Path | N
     return run, folder
 
 
-def genai_raw(messages: list[dict], precision: str) -> tuple[Runner, Path]:
-    """tamellm's onnxruntime-genai generator on a copy built at another precision (same cache module)."""
+def genai_raw(messages: list[dict], precision: str, extra: tuple[str, ...] = (),
+              session: dict | None = None) -> tuple[Runner, Path]:
+    """tamellm's onnxruntime-genai generator on a variant: another precision, builder options added to
+    tamellm's own (``extra``), or other session options (``session``, overlaid on genai_config.json)."""
+    import json
+
     import onnxruntime_genai as og
     from transformers import AutoTokenizer
 
     from tamellm.models import resolve
-    from tamellm.models.genai_cache import ensure_genai
+    from tamellm.models.genai_cache import build_options, ensure_genai
     from tamellm.models.loaders import LoadedModel
     from tamellm.tasks.ort_genai import GenaiGenerator, source_folder
 
     resolved = resolve(MODEL)
     source = source_folder(resolved)
-    folder = ensure_genai(source, precision)
-    engine = GenaiGenerator(LoadedModel(resolved, og.Model(str(folder)), AutoTokenizer.from_pretrained(source)),
+    folder = ensure_genai(source, precision, (*build_options(precision), *extra) if extra else None)
+    config = og.Config(str(folder))
+    if session:
+        config.overlay(json.dumps({"model": {"decoder": {"session_options": session}}}))
+    engine = GenaiGenerator(LoadedModel(resolved, og.Model(config), AutoTokenizer.from_pretrained(source)),
                             folder)
 
     def run(n: int) -> tuple[int, str, float]:
@@ -102,11 +110,36 @@ def genai_raw(messages: list[dict], precision: str) -> tuple[Runner, Path]:
 
 
 def weights_mb(folder: Path | None) -> float | None:
-    """Size of the weight files one token reads (ONNX data, CTranslate2 model.bin, GGUF), in MB."""
+    """Size of the weight files (ONNX data, CTranslate2 model.bin, GGUF), in MB."""
     if folder is None:
         return None
     files = [p for p in Path(folder).iterdir() if p.suffix in (".data", ".bin", ".gguf", ".onnx", ".safetensors")]
     return sum(p.stat().st_size for p in files) / 2**20
+
+
+def read_per_token_mb(folder: Path | None) -> float | None:
+    """MB of weights one generated token reads: an ONNX graph's initializers but the tables only Gathered.
+
+    A Gather reads one row of the token embedding per token, not the table (108 MB of fp32 in
+    the onnxruntime-genai builds); every other weight is read whole. Other formats: the files.
+    """
+    if folder is None or not (Path(folder) / "model.onnx").exists():
+        return weights_mb(folder)
+    import numpy as np
+    import onnx
+
+    graph = onnx.load(str(Path(folder) / "model.onnx"), load_external_data=False).graph
+    users: dict[str, set[str]] = {}
+    for node in graph.node:
+        for name in node.input:
+            users.setdefault(name, set()).add(node.op_type)
+    total = 0
+    for tensor in graph.initializer:
+        if users.get(tensor.name) == {"Gather"}:
+            continue
+        itemsize = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type)).itemsize
+        total += int(np.prod(tensor.dims, dtype=np.int64)) * itemsize
+    return total / 2**20
 
 
 def leading_match(reference: str, text: str, tokenizer) -> int:
@@ -136,6 +169,10 @@ def main() -> None:
         "transformers": lambda: tamellm_engine("transformers", messages),
         "onnxruntime-genai-int8": lambda: tamellm_engine("onnxruntime-genai", messages),
         "onnxruntime-genai-int4": lambda: genai_raw(messages, "int4"),
+        # Variants of the default: 64-weight blocks (half the scales and zero points; 576 and 1536 divide
+        # by 64, not by 128 or 256, which pad every row), and one thread instead of one per core.
+        "onnxruntime-genai-int8-block64": lambda: genai_raw(messages, "int8", ("block_size=64",)),
+        "onnxruntime-genai-int8-1thread": lambda: genai_raw(messages, "int8", session={"intra_op_num_threads": 1}),
         "ctranslate2-int8": lambda: tamellm_engine("ctranslate2", messages),
         "llama.cpp": lambda: tamellm_engine("llama.cpp", messages),
     }
@@ -158,7 +195,8 @@ def main() -> None:
             from tamellm.models.gguf_cache import gguf_file
 
             folder = gguf_file(resolve(MODEL)).parent
-        info[name] = {"memory_added_mb": round(rss_mb() - before, 1), "weights_mb": weights_mb(folder)}
+        info[name] = {"memory_added_mb": round(rss_mb() - before, 1), "weights_mb": weights_mb(folder),
+                      "read_per_token_mb": read_per_token_mb(folder)}
         runners[name] = run
     speeds: dict[str, list[float]] = {n: [] for n in runners}
     ttft: dict[str, list[float]] = {n: [] for n in runners}
@@ -181,8 +219,8 @@ def main() -> None:
     rows = []
     for name in runners:
         median = statistics.median(speeds[name])
-        weights = info[name]["weights_mb"]
-        bound = bandwidth * 1e9 / (weights * 2**20) if weights else None
+        weights, read = info[name]["weights_mb"], info[name]["read_per_token_mb"]
+        bound = bandwidth * 1e9 / (read * 2**20) if read else None
         rows.append({
             "engine": name,
             "tokens_per_s": round(median, 1),
@@ -191,6 +229,7 @@ def main() -> None:
             "ttft_ms": round(1000 * statistics.median(ttft[name]), 1),
             "memory_added_mb": info[name]["memory_added_mb"],
             "weights_mb": round(weights, 1) if weights else None,
+            "read_per_token_mb": round(read, 1) if read else None,
             "bandwidth_bound_tok_s": round(bound, 0) if bound else None,
             "pct_of_bound": round(100 * median / bound, 1) if bound else None,
             "new_tokens": texts[name][0],

@@ -58,17 +58,25 @@ def supported(folder: Path) -> bool:
     return architecture(folder) in SUPPORTED_ARCHITECTURES and any(folder.glob("*.safetensors"))
 
 
-def genai_folder(source: Path, precision: str = PRECISION) -> Path:
+def build_options(precision: str, options: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The builder's ``--extra_options`` for ``precision``: tamellm's own unless ``options`` are given."""
+    return tuple(options) if options is not None else BUILD_OPTIONS.get(precision, DEFAULT_OPTIONS)
+
+
+def genai_folder(source: Path, precision: str = PRECISION, options: tuple[str, ...] | None = None) -> Path:
     """The cache folder of ``source``'s GenAI copy (it may not exist yet)."""
     weights = sorted(source.glob("*.safetensors"))
-    stamp = "|".join([str(source.resolve()), precision, *BUILD_OPTIONS.get(precision, DEFAULT_OPTIONS)]
+    stamp = "|".join([str(source.resolve()), precision, *build_options(precision, options)]
                      + [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in weights])
     return cache_dir("genai") / f"{source.name}-{precision}-{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
 
 
-def ensure_genai(source: Path, precision: str = PRECISION) -> Path:
-    """Return the GenAI folder of ``source`` (a safetensors causal LM folder), building it on first use."""
-    target = genai_folder(source, precision)
+def ensure_genai(source: Path, precision: str = PRECISION, options: tuple[str, ...] | None = None) -> Path:
+    """Return the GenAI folder of ``source`` (a safetensors causal LM folder), building it on first use.
+
+    ``options`` replace tamellm's builder options (the benchmark compares variants with them).
+    """
+    target = genai_folder(source, precision, options)
     if (target / GENAI_CONFIG).exists():
         return target
     try:
@@ -83,8 +91,7 @@ def ensure_genai(source: Path, precision: str = PRECISION) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=target.parent))
     work = Path(tempfile.mkdtemp(prefix=".work-", dir=target.parent))
     command = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", str(source), "-o", str(tmp),
-               "-p", precision, "-e", "cpu", "-c", str(work), "--extra_options",
-               *BUILD_OPTIONS.get(precision, DEFAULT_OPTIONS)]
+               "-p", precision, "-e", "cpu", "-c", str(work), "--extra_options", *build_options(precision, options)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     try:
         done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=BUILD_TIMEOUT_S,
