@@ -15,8 +15,7 @@ from pathlib import Path
 
 from tamellm.compression.base import CompressContext, CompressionError, Compressor, register_compressor, write_manifest
 from tamellm.compression.folders import load_source
-from tamellm.models.compressed_loader import is_head_layer
-from tamellm.models.onnx_graph import OPSET, export, parity
+from tamellm.models.onnx_graph import OPSET, export, head_nodes, parity
 from tamellm.models.onnx_loader import ONNX_FILE, OnnxModel
 
 log = logging.getLogger(__name__)
@@ -60,16 +59,6 @@ class _OnnxExport(Compressor):
                 "parity": check, "source_transforms": [t["method"] for t in transforms]}
         write_manifest(out, {"task": "classify", "kind": "onnx", "onnx": onnx})
         return {"parity": check}
-
-
-def head_nodes(path: Path) -> list[str]:
-    """The ONNX nodes of the task head and pooler, left in float32 like the torch int8 path does."""
-    import onnx
-
-    graph = onnx.load(str(path), load_external_data=False).graph
-    names = [node.name for node in graph.node if is_head_layer(node.name.replace("/", ".").strip("."))]
-    # The quantizer first rewrites a Gemm as MatMul + Add and names the MatMul "<gemm>_MatMul".
-    return names + [f"{name}_MatMul" for name in names if name.endswith("Gemm")]
 
 
 @register_compressor("onnx-fp32")

@@ -13,6 +13,7 @@ import torch
 
 from tamellm.batching import length_sorted_batches
 from tamellm.errors import CompressionError
+from tamellm.models.compressed_loader import is_head_layer
 from tamellm.models.onnx_loader import OnnxModel
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -71,3 +72,13 @@ def parity(torch_model: torch.nn.Module, onnx_model: OnnxModel, tokenizer, texts
             agree += int((expected.argmax(-1) == got.argmax(-1)).sum())
     return {"texts": len(texts), "max_abs_logit_diff": round(worst, 6),
             "argmax_agreement": round(agree / max(1, len(texts)), 6)}
+
+
+def head_nodes(path: Path) -> list[str]:
+    """The ONNX nodes of the task head and pooler, left in float32 like the torch int8 path does."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    names = [node.name for node in graph.node if is_head_layer(node.name.replace("/", ".").strip("."))]
+    # The quantizer first rewrites a Gemm as MatMul + Add and names the MatMul "<gemm>_MatMul".
+    return names + [f"{name}_MatMul" for name in names if name.endswith("Gemm")]

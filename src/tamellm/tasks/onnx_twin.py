@@ -69,7 +69,7 @@ def quantize_int8(fp32: Path, target: Path) -> None:
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from tamellm.compression.onnx_export import head_nodes
+    from tamellm.models.onnx_graph import head_nodes
 
     root = logging.getLogger()
     level = root.level
