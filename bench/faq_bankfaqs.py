@@ -18,11 +18,18 @@ answers none of them). With ``--generate N`` the chat model rephrases the answer
 questions: ROUGE-L against the gold answer beside the verbatim answer's, and how often the
 reply cites the right id.
 
-The ``--tune`` and ``--rerank`` arms train models (5 and 25 minutes on the shared 2-core machine)
-and the ``--encoders`` arms embed the FAQ again with other catalog encoders: each is on request.
+Every arm is compared with BM25 alone and with dense alone question by question: how many
+questions one gets right at rank 1 and the other wrong, with an exact two-sided sign test on those
+(a difference of a few questions among 328 is noise). A second question set, ``--rewordings N``
+questions made from the FAQ itself with another seed than the build's calibration (short words
+dropped from an indexed question), is asked of the base index's BM25, dense and fused modes: it has
+no ties between near-duplicate entries, so it shows what fusion does where the wording differs.
 
-Run: .venv/bin/python bench/faq_bankfaqs.py [--generate 20] [--out-of-scope 200] [--encoders
-multilingual-e5-small,all-mpnet-base-v2] [--tune] [--rerank]
+The ``--tune`` and ``--rerank`` arms train models (minutes on the shared 2-core machine) and the
+``--encoders`` arms embed the FAQ again with other catalog encoders: each is on request.
+
+Run: .venv/bin/python bench/faq_bankfaqs.py [--generate 20] [--out-of-scope 200] [--rewordings 400]
+[--encoders minilm-l6,all-mpnet-base-v2] [--tune] [--rerank]
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import tempfile
 import time
@@ -37,8 +45,10 @@ from pathlib import Path
 
 import pandas as pd
 from common import DATA, write_results
+from scipy.stats import binomtest
 
 from tamellm.apps.faq import FaqAssistant, build_faq
+from tamellm.apps.faq.calibration import simulated_queries
 from tamellm.apps.faq.evaluation import LabelledQuestion
 from tamellm.metrics import generation_metrics
 
@@ -137,6 +147,26 @@ def fair_reciprocal_rank(item: LabelledQuestion, answers: list) -> float:
     return 1.0 / (1 + ahead + 0.5 * tied_wrong)
 
 
+def rewordings(assistant: FaqAssistant, n: int, seed: int = 1) -> list[LabelledQuestion]:
+    """``n`` questions made from the FAQ as the build's calibration makes them, with another seed: an
+    indexed question with short words dropped; every entry worded like that question is right."""
+    if n <= 0:
+        return []
+    index = assistant.index
+    made = simulated_queries(index, random.Random(seed), limit=n)
+    return [LabelledQuestion(text, frozenset(index.entries[p].id for p in right))
+            for text, right, hidden in made if hidden is None]
+
+
+def paired(first: list[int | None], second: list[int | None]) -> dict:
+    """Questions the first gets right at rank 1 and the second wrong, the reverse, and the exact two-sided
+    sign test's p-value on those discordant questions (ties of the two count for neither)."""
+    wins = sum(a == 1 and b != 1 for a, b in zip(first, second, strict=True))
+    losses = sum(a != 1 and b == 1 for a, b in zip(first, second, strict=True))
+    p = binomtest(wins, wins + losses).pvalue if wins + losses else 1.0
+    return {"wins": wins, "losses": losses, "p": round(float(p), 3)}
+
+
 def measure(assistant: FaqAssistant, queries: list[LabelledQuestion], outside: list[str], mode: str,
             arm: str, kind: list[str]) -> dict:
     """Quality, handoff and speed of one arm (one pass, questions one at a time)."""
@@ -171,7 +201,27 @@ def measure(assistant: FaqAssistant, queries: list[LabelledQuestion], outside: l
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "min/max ms": f"{min(latencies) * 1000:.1f}/{max(latencies) * 1000:.1f}",
         "queries_per_s": round(len(queries) / seconds, 1),
+        "_ranks": ranks,
     }
+
+
+def measure_rewordings(assistant: FaqAssistant, items: list[LabelledQuestion]) -> list[dict]:
+    """recall@1 and MRR of BM25, dense and fused on questions made from the FAQ, paired against BM25 and dense."""
+    ranks: dict[str, list[int | None]] = {}
+    for mode in ("bm25", "dense", "hybrid"):
+        ranks[mode] = []
+        for item in items:
+            ids = [a.id for a in assistant.retrieve(item.question, top_k=10, mode=mode).answers]
+            ranks[mode].append(next((r for r, i in enumerate(ids, 1) if i in item.expected), None))
+    rows = []
+    for mode, found in ranks.items():
+        vs_bm25, vs_dense = paired(found, ranks["bm25"]), paired(found, ranks["dense"])
+        rows.append({"mode": mode, "questions": len(items),
+                     "recall@1": round(statistics.mean(r == 1 for r in found), 4),
+                     "mrr": round(statistics.mean(1 / r if r else 0.0 for r in found), 4),
+                     "vs BM25 +/- (p)": f"+{vs_bm25['wins']}/-{vs_bm25['losses']} ({vs_bm25['p']})",
+                     "vs dense +/- (p)": f"+{vs_dense['wins']}/-{vs_dense['losses']} ({vs_dense['p']})"})
+    return rows
 
 
 def measure_generation(assistant: FaqAssistant, queries: list[LabelledQuestion], answers: dict[str, str],
@@ -233,6 +283,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generate", type=int, default=20, help="questions answered with --generate (0: skip)")
     parser.add_argument("--out-of-scope", type=int, default=200, help="SQuAD questions asked for the handoff")
+    parser.add_argument("--rewordings", type=int, default=400,
+                        help="questions made from the FAQ (another seed than the build's) asked of BM25, dense "
+                             "and fused (0: skip)")
     parser.add_argument("--encoders", default="", help="extra catalog encoders, comma-separated (an arm each)")
     parser.add_argument("--tune", action="store_true", help="add the --tune arms (trains the encoder)")
     parser.add_argument("--rerank", action="store_true", help="add the --rerank arm (trains a cross-encoder)")
@@ -254,6 +307,9 @@ def main() -> None:
             assistant.rerank = rerank
             assistant.retrieve("warm up", mode=mode)
             rows.append(measure(assistant, queries, outside, mode, arm, kind))
+            print(f"{arm}: recall@1 {rows[-1]['recall@1']}", flush=True)
+        served["base"].rerank = False
+        reworded = measure_rewordings(served["base"], rewordings(served["base"], args.rewordings))
         generation = None
         if args.generate:
             served["base"].rerank = False
@@ -264,6 +320,11 @@ def main() -> None:
         row["Δ recall@1 vs BM25"] = round(row["recall@1"] - by_arm["bm25"]["recall@1"], 4)
         row["Δ recall@1 vs dense"] = round(row["recall@1"] - by_arm["dense"]["recall@1"], 4)
         row["p50 / BM25's"] = round(row["p50_ms"] / by_arm["bm25"]["p50_ms"], 2)
+        for other, column in (("bm25", "vs BM25 +/- (p)"), ("dense", "vs dense +/- (p)")):
+            test = paired(row["_ranks"], by_arm[other]["_ranks"])
+            row[column] = f"+{test['wins']}/-{test['losses']} ({test['p']})"
+    for row in rows:
+        row.pop("_ranks")
     base = built["base"]
     tune = built["tuned"].models.get("tune") if "tuned" in built else None
     rerank = base.models.get("rerank")
@@ -276,7 +337,7 @@ def main() -> None:
         "calibration": base.calibration, "fusion": {name: b.fusion for name, b in built.items()},
         "models": {"tune": tune, "rerank": rerank},
         "load_average_before_after": [LOAD_BEFORE, os.getloadavg()],
-        "results": rows, "generation": generation,
+        "results": rows, "rewordings": reworded, "generation": generation,
     }
     table = [{k: v for k, v in row.items() if k != "mode"} for row in rows]
     md = write_results(args.name or ("faq_bankfaqs" if args.generate else "faq_bankfaqs_retrieval"), data, table)
@@ -295,8 +356,15 @@ def main() -> None:
         f"ahead (MRR). Builds: {data['build_seconds']} s{' (' + '; '.join(trained) + ')' if trained else ''}. "
         f"Fusion dense weight calibrated on the FAQ alone ({weights}). Handoff threshold "
         f"{base.calibration['threshold']}. Latency: `retrieve` one question at a time. Load average before / "
-        f"after: {[round(x, 2) for x in LOAD_BEFORE]} / {[round(x, 2) for x in os.getloadavg()]} (2 CPUs, shared).",
+        f"after: {[round(x, 2) for x in LOAD_BEFORE]} / {[round(x, 2) for x in os.getloadavg()]} (2 CPUs, shared). "
+        "'vs BM25 +a/-b (p)': questions this arm gets right at rank 1 and BM25 wrong (a), the reverse (b), exact "
+        "two-sided sign test on a + b.",
     ]
+    if reworded:
+        notes += ["", f"Questions made from the FAQ (short words dropped from {reworded[0]['questions']} indexed "
+                  "questions, another seed than the build's calibration), the base index:", "",
+                  "| " + " | ".join(reworded[0]) + " |", "|" + "---|" * len(reworded[0])]
+        notes += ["| " + " | ".join(str(v) for v in row.values()) + " |" for row in reworded]
     if generation:
         notes.append(
             f"\n`--generate` on {generation['questions']} questions: ROUGE-L {generation['rouge_l_generated']} "
