@@ -6,9 +6,10 @@
     >>> from tamellm.apps.faq import FaqAssistant
     >>> FaqAssistant.load("faq/").ask("how do I reset my password?").to_dict()
 
-Retrieval is hybrid: dense vectors from an encoder (``minilm-l6`` by default, through
-``tamellm.embed``) and BM25 (bm25s), fused by reciprocal rank fusion. Below a threshold
-calibrated on the FAQ itself the assistant hands off to a person.
+Retrieval is hybrid: dense vectors from an encoder (the catalog's default for the FAQ's language,
+or ``multilingual-e5-small`` when it ranks questions made from a large FAQ better; through
+``tamellm.embed``) and BM25 (bm25s), fused by a weighted sum whose weight is calibrated on the FAQ
+itself. Below a threshold calibrated on the FAQ itself the assistant hands off to a person.
 """
 
 from tamellm.apps.faq.assistant import FaqAnswer, FaqAssistant, FaqReply

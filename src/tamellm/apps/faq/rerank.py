@@ -1,6 +1,6 @@
-"""A cross-encoder reranker trained on one FAQ (``tamellm faq build --rerank``), from the MiniLM body.
+"""A cross-encoder reranker trained on one FAQ (``tamellm faq build --rerank``), from the encoder's body.
 
-No packaged cross-encoder exists, so one is trained at build time from the encoder's weights: a
+No packaged cross-encoder exists, so one is trained at build time from the index encoder's weights: a
 mean-pooling BERT that reads ``(question, entry question + answer)`` together and gives one
 relevance score. Training examples come from the FAQ alone: each entry's question, and a
 rewording of it (the handoff calibration's: short words dropped), is shown its own entry and the
