@@ -81,8 +81,9 @@ def tamellm_engine(backend: str, messages: list[dict]) -> tuple[Runner, Path | N
 
 def genai_raw(messages: list[dict], precision: str, extra: tuple[str, ...] = (),
               session: dict | None = None) -> tuple[Runner, Path]:
-    """tamellm's onnxruntime-genai generator on a variant: another precision, builder options added to
-    tamellm's own (``extra``), or other session options (``session``, overlaid on genai_config.json)."""
+    """tamellm's onnxruntime-genai generator on a variant: another precision, builder options that
+    replace or add to tamellm's own (``extra``, KEY=VALUE), or other session options (``session``,
+    overlaid on genai_config.json)."""
     import json
 
     import onnxruntime_genai as og
@@ -95,7 +96,9 @@ def genai_raw(messages: list[dict], precision: str, extra: tuple[str, ...] = (),
 
     resolved = resolve(MODEL)
     source = source_folder(resolved)
-    folder = ensure_genai(source, precision, (*build_options(precision), *extra) if extra else None)
+    keys = {option.split("=")[0] for option in extra}
+    options = tuple(o for o in build_options(precision) if o.split("=")[0] not in keys) + extra
+    folder = ensure_genai(source, precision, options if extra else None)
     config = og.Config(str(folder))
     if session:
         config.overlay(json.dumps({"model": {"decoder": {"session_options": session}}}))
@@ -169,9 +172,9 @@ def main() -> None:
         "transformers": lambda: tamellm_engine("transformers", messages),
         "onnxruntime-genai-int8": lambda: tamellm_engine("onnxruntime-genai", messages),
         "onnxruntime-genai-int4": lambda: genai_raw(messages, "int4"),
-        # Variants of the default: 64-weight blocks (half the scales and zero points; 576 and 1536 divide
-        # by 64, not by 128 or 256, which pad every row), and one thread instead of one per core.
-        "onnxruntime-genai-int8-block64": lambda: genai_raw(messages, "int8", ("block_size=64",)),
+        # Variants of the default (64-weight blocks; 576 and 1536 divide by 64, not by 128 or 256, which
+        # pad every row): the builder's 32-weight blocks, and one thread instead of one per core.
+        "onnxruntime-genai-int8-block32": lambda: genai_raw(messages, "int8", ("block_size=32",)),
         "onnxruntime-genai-int8-1thread": lambda: genai_raw(messages, "int8", session={"intra_op_num_threads": 1}),
         "ctranslate2-int8": lambda: tamellm_engine("ctranslate2", messages),
         "llama.cpp": lambda: tamellm_engine("llama.cpp", messages),
