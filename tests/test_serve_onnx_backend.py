@@ -61,6 +61,17 @@ def test_server_backend_runs_classifiers_on_onnxruntime_and_leaves_other_models(
     assert all(f"'{name}'" in str(refused.value) for name in ("onnxruntime-genai", "ctranslate2", "llama.cpp"))
 
 
+def test_default_server_embeds_on_the_onnx_twin_with_the_torch_vectors(tiny_bert_dir):
+    expected = tamellm.load(tiny_bert_dir).encode(TEXTS)
+    with TestClient(tamellm.create_app([str(tiny_bert_dir)])) as client:
+        (served,) = client.app.state.tamellm.pool.models.values()
+        assert served.tasks["embed"].info()["kind"] == "onnx"
+        answer = client.post("/v1/embeddings", json={"input": TEXTS})
+        assert answer.status_code == 200
+        got = [item["embedding"] for item in answer.json()["data"]]
+    assert abs(torch.tensor(got) - torch.from_numpy(expected)).max() < 1e-4
+
+
 def test_int8_backend_is_opt_in_and_close_to_fp32(tiny_classifier_dir, tiny_bert_dir):
     import onnx
 
