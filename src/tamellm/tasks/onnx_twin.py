@@ -1,10 +1,11 @@
-"""A classifier's ONNX Runtime twin: its own fp32 weights exported once to ONNX, cached, checked for parity.
+"""A classifier's (or an embedding encoder's) ONNX Runtime twin: its own fp32 weights exported once, checked.
 
 ``tamellm.load(folder, backend="onnxruntime")`` and ``tamellm serve`` (backend auto, the
-default) use it. Unlike ``tamellm compress`` it changes no weight and needs no data: the
-same model on a faster CPU runtime (a graph-optimised session with fused layer-norm and
-GELU kernels), measured at ~1.7x the PyTorch throughput of MiniLM micro-batches on 2 cores. The export is kept
-under ``$TAMELLM_HOME/onnx`` keyed by the folder and its weight files' sizes and
+default) use it; ``backend="onnxruntime-int8"`` is its opt-in dynamic int8 copy. Unlike
+``tamellm compress``, the fp32 twin changes no weight and needs no data: the same model on a
+faster CPU runtime (a graph-optimised session with fused layer-norm and GELU kernels),
+measured at ~1.7x the PyTorch throughput of MiniLM micro-batches on 2 cores. The export is
+kept under ``$TAMELLM_HOME/onnx`` keyed by the folder and its weight files' sizes and
 mtimes, written to a temporary sibling and renamed, so a crash leaves no half entry.
 """
 
