@@ -18,6 +18,8 @@ class Strategy:
     tasks: ClassVar[tuple[str, ...]] = ("classify", "ner", "generate")
     kind: ClassVar[str] = "transformers"  # the model folder's kind in tamellm.json (see models/loaders.py)
     sentence_pooling: ClassVar[bool] = False  # the head reads a sentence embedding (see TaskAdapter.build_model)
+    resources: Any = None  # the run's or study's TrainResources (set by the trainer)
+    base_key: str | None = None  # the base model's folder (set by the trainer): keys what trials share
 
     def __init__(self, params: dict) -> None:
         self.params = params

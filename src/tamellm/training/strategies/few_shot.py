@@ -69,8 +69,6 @@ class FewShot(Strategy):
     tasks = ("classify",)
     sentence_pooling = True
 
-    resources: TrainResources | None = None
-    base_key: str | None = None
 
     def apply(self, model: torch.nn.Module, adapter: Any) -> torch.nn.Module:
         if getattr(adapter, "multi_label", False):

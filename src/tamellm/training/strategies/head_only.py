@@ -1,6 +1,5 @@
 """Head-only: the encoder is frozen and only the task head trains (a fast CPU baseline)."""
 
-from functools import partial
 from typing import Any
 
 import torch
@@ -9,8 +8,8 @@ from tamellm.training.resources import TrainResources
 from tamellm.training.strategies.base import Strategy, register
 from tamellm.training.strategies.linear_head import (
     drop_cached_embeddings,
-    fit_linear_head,
-    frozen_embedder,
+    frozen_key,
+    start_head,
     use_cached_embeddings,
 )
 
@@ -34,23 +33,14 @@ class HeadOnly(Strategy):
     tasks = ("classify", "ner")
     sentence_pooling = True
 
-    resources: TrainResources | None = None
-    base_key: str | None = None
 
     def apply(self, model: torch.nn.Module, adapter: Any) -> torch.nn.Module:
         for name, param in model.base_model.named_parameters():
             param.requires_grad_("pooler" in name)
         resources = self.resources or TrainResources(shared=False)
-        key = ("frozen", self.base_key or f"model-{id(model)}", type(model).__name__)
-        cached = use_cached_embeddings(model, resources.embeddings, key)
-        if adapter.task == "classify" and not getattr(adapter, "multi_label", False):
-            features = adapter.split_features(adapter.tokenizer, "train", adapter.max_length)
-            plain = frozen_embedder(model)
-            embed = partial(resources.embeddings.embed, key, plain) if cached else plain
-            fit_linear_head(model, features, adapter.tokenizer.pad_token_id or 0,
-                            seed=int(self.params.get("seed", 0)), embed=embed,
-                            memo=resources.memo if cached else None, memo_key=key,
-                            deadline=self.head_deadline())
+        cached = use_cached_embeddings(model, resources.embeddings, frozen_key(model, self.base_key))
+        start_head(model, adapter, resources if cached else None, self.base_key, int(self.params.get("seed", 0)),
+                   self.head_deadline())
         return model
 
     def export(self, model: torch.nn.Module) -> torch.nn.Module:

@@ -10,6 +10,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import Any
 
 import torch
@@ -214,3 +215,24 @@ def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, l
     classes = torch.tensor(classes)
     head.weight[classes] = weight
     head.bias[classes] = bias
+
+
+def frozen_key(model: torch.nn.Module, base_key: str | None) -> tuple:
+    """The key of an untouched encoder's sentence embeddings in a study's ``EmbeddingCache``."""
+    return "frozen", base_key or f"model-{id(model)}", type(model).__name__
+
+
+def start_head(model: torch.nn.Module, adapter: Any, resources: Any, base_key: str | None, seed: int,
+               deadline: float | None) -> None:
+    """Start a single-label text classifier's head at the logistic regression on its untouched encoder's
+    training embeddings (``fit_linear_head``); other tasks are left alone. Called before any weight
+    changes. With ``resources`` (the study's TrainResources), the embeddings and the fit are shared by every
+    trial on the same ``base_key``."""
+    if adapter.task != "classify" or getattr(adapter, "multi_label", False):
+        return
+    features = adapter.split_features(adapter.tokenizer, "train", adapter.max_length)
+    plain = frozen_embedder(model)
+    key = frozen_key(model, base_key)
+    fit_linear_head(model, features, adapter.tokenizer.pad_token_id or 0, seed=seed,
+                    embed=plain if resources is None else partial(resources.embeddings.embed, key, plain),
+                    memo=None if resources is None else resources.memo, memo_key=key, deadline=deadline)

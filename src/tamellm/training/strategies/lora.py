@@ -12,14 +12,25 @@ class Lora(Strategy):
     """peft LoRA with rank / alpha / dropout from the params; the task head trains fully."""
 
     default_learning_rate = 5e-4
+    sentence_pooling = True  # on a sentence-transformers base the head reads the embedding the body was trained for
 
     def apply(self, model: torch.nn.Module, adapter: Any) -> torch.nn.Module:
         from peft import LoraConfig, get_peft_model
 
+        from tamellm.training.strategies.linear_head import start_head
+
+        # Linear probing, then fine-tuning (LP-FT, Kumar et al. 2022): the head starts at the logistic
+        # regression on the untouched encoder's features, so the adapters do not first chase a random head.
+        start_head(model, adapter, self.resources, self.base_key, int(self.params.get("seed", 0)),
+                   self.head_deadline())
+        targets = self.params.get("lora_target_modules")
+        if targets is None and model.config.model_type.startswith("tamellm-"):
+            targets = ["query", "value"]
+
         config = LoraConfig(task_type=adapter.peft_task_type, r=int(self.params["lora_r"]),
                             lora_alpha=int(self.params["lora_alpha"]),
                             lora_dropout=float(self.params["lora_dropout"]),
-                            target_modules=self.params.get("lora_target_modules"),
+                            target_modules=targets,
                             # an untrained pooler (sentence-transformers checkpoints) must train with the head
                             modules_to_save=["pooler"] if any(n.endswith("pooler") for n, _ in
                                                               model.named_modules()) else None)
