@@ -1,13 +1,16 @@
 """Images, documents and speech as inputs; image classification; fusion. One command, bounded.
 
 Run: .venv/bin/python bench/multimodal.py [--ocr 40] [--speech 20] [--digits-train 30] [--fusion 40]
+An arm given 0 is skipped and its rows are carried over from the previous results file of the same
+--name (marked in ``kept_from_previous``): ``--ocr 0 --speech 0`` re-measures images and fusion only.
 
 1. OCR -> classify: SST-2 dev sentences rendered as PNG (Pillow, DejaVu Sans 22 px), read back by
    RapidOCR, classified zero-shot (minilm-l6); the same sentences as text in the same run.
 2. Speech -> classify: the same sentences spoken by espeak-ng, transcribed by Whisper tiny.en.
 3. Image classification: scikit-learn's ``load_digits`` (1,797 8x8 hand-written digits, UCI optical
    recognition set; it ships inside the scikit-learn wheel): EfficientNet-Lite0 head-only; accuracy and
-   images/s fp32 vs the int8 ONNX copy (min / median / max of 3 timed passes, interleaved).
+   images/s fp32 vs the int8 ONNX copy (min / median / max of 3 timed passes, interleaved), and how
+   often the int8 copy gives the fp32 model's label.
 4. Fusion: pairs of a digit image (0 or 1) and an SST-2 sentence (negative or positive); the label is
    both (4 classes): fusion (concat, gated) vs the same head on the image or the text alone.
 Writes bench/results/multimodal.json and .md. Timings on a shared machine: read them with the load average.
@@ -16,6 +19,7 @@ Writes bench/results/multimodal.json and .md. Timings on a shared machine: read 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -24,7 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import read_sst2, write_results
+from common import RESULTS, read_sst2, write_results
 
 import tamellm
 
@@ -128,6 +132,9 @@ def image_benchmark(root: Path, per_class_train: int, per_class_test: int) -> li
     int8 = tamellm.compress_image_model(run.model_dir, root / "digits-int8", sorted(train.rglob("*.png")))
     tests = [str(p) for p in sorted(test.rglob("*.png"))]
     fp32_model, int8_model = tamellm.load(run.model_dir), tamellm.load(int8)
+    fp32_labels = [r.label for r in fp32_model.predict(tests, batch_size=32)]
+    int8_labels = [r.label for r in int8_model.predict(tests, batch_size=32)]
+    agreement = sum(a == b for a, b in zip(fp32_labels, int8_labels, strict=True)) / len(tests)
     rates = {"fp32": [], "int8": []}
     for _ in range(3):  # interleaved, so that the machine's load hits both alike
         rates["fp32"] += images_per_second(fp32_model, tests, 1)
@@ -141,6 +148,7 @@ def image_benchmark(root: Path, per_class_train: int, per_class_test: int) -> li
                      "test_images": len(tests), "accuracy": round(metrics["accuracy"], 4),
                      "images_per_s_min_med_max": f"{r[0]:.1f} / {r[1]:.1f} / {r[2]:.1f}",
                      "ratio_to_fp32": round(float(np.median(rates[key]) / np.median(rates["fp32"])), 2),
+                     "same_label_as_fp32": 1.0 if key == "fp32" else round(agreement, 4),
                      "train_seconds": round(train_seconds, 1) if key == "fp32" else "",
                      "load_average": load_average()})
     return rows
@@ -176,6 +184,24 @@ def fusion_benchmark(root: Path, per_class: int) -> list[dict]:
                     "test_pairs": (per_class // 2) * 4, "accuracy": round(run.metrics["test"]["accuracy"], 4),
                     "macro_f1": round(run.metrics["test"]["macro_f1"], 4), "load_average": load_average()})
     return out
+
+
+def carry_skipped_arms(results: dict, name: str) -> None:
+    """Rows of the arms this run skipped (0) from the previous results/NAME.json, marked with their run's date."""
+    previous_file = RESULTS / f"{name}.json"
+    if not previous_file.is_file():
+        return
+    previous = json.loads(previous_file.read_text())
+    kept = dict(previous.get("kept_from_previous", {}))
+    for arm in ("read_then_classify", "image_classification", "fusion"):
+        if not results.get(arm) and previous.get(arm):
+            results[arm] = previous[arm]
+            kept.setdefault(arm, {"measured": previous["machine"]["date"],
+                                  "command": previous["sources"]["command"]})
+        else:
+            kept.pop(arm, None)
+    if kept:
+        results["kept_from_previous"] = kept
 
 
 def main() -> None:
@@ -214,6 +240,7 @@ def main() -> None:
     finally:
         shutil.rmtree(root, ignore_errors=True)
     results["load_average_end"] = load_average()
+    carry_skipped_arms(results, args.name)
     results["sources"] = {
         "sentences": "SST-2 dev (../shared/data/sst2/dev.tsv), the first N in file order",
         "digits": "scikit-learn load_digits (UCI ML hand-written digits, 8x8, in the scikit-learn wheel), "
@@ -232,6 +259,8 @@ def main() -> None:
         lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
     lines += ["", f"Command: `{results['sources']['command']}`; load average {results['load_average_start']} "
               f"at the start, {results['load_average_end']} at the end."]
+    for arm, origin in results.get("kept_from_previous", {}).items():
+        lines.append(f"The {arm} rows are kept from the run of {origin['measured']} (`{origin['command']}`).")
     md.write_text("\n".join(lines) + "\n")
     print(md.read_text())
 

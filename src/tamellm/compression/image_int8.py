@@ -3,12 +3,22 @@
 EfficientNet is convolutions: torch's dynamic int8 quantizes only Linear layers (the head),
 so it would leave the cost where it is. Static QDQ quantization quantizes the convolutions'
 weights per channel and their activations from ranges measured on calibration images.
+
+The ranges: the 99.999th percentile of each tensor's absolute values on the calibration images
+(not the min/max: one outlier pixel of one image would widen a range for all), symmetric around
+zero. On the digits benchmark (bench/multimodal.py) this keeps the fp32 accuracy where plain
+min/max ranges lose 4 points and the pooled features' cosine to fp32 goes from 0.968 to 0.986.
+The collapse once seen here (fp32 0.54, int8 0.195) was not the quantizer: the network ran Swish
+where EfficientNet-Lite has ReLU6 (``models.image_net``), and its unbounded activations left
+int8 too coarse.
 The folder keeps the fp32 safetensors beside ``model.int8.onnx``: pixel explanations need
 gradients, and inspecting the folder stays the same.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import shutil
@@ -26,8 +36,11 @@ ONNX_FILE = "model.int8.onnx"
 OPSET = 17
 
 
-def _calibration(images: list[Any], size: int, batch: int = 8):
+def _calibration(images: list[Any], size: int, most: int = 8):
     from onnxruntime.quantization import CalibrationDataReader
+
+    # batches of one size: the histogram calibrators stack every batch's outputs into one array
+    batch = max(d for d in range(1, most + 1) if len(images) % d == 0)
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
@@ -46,7 +59,7 @@ def compress_image_model(model_dir: str | Path, output: str | Path, calibration:
     ``limit`` of the ``calibration`` images, spread evenly over the list (use training images of every class:
     their value ranges are what it will see). ``quantize=False`` writes the fp32 ONNX export instead (the same
     weights on ONNX Runtime: no accuracy change)."""
-    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     from tamellm.tasks.image_classification import open_images
 
@@ -71,9 +84,13 @@ def compress_image_model(model_dir: str | Path, output: str | Path, calibration:
                               dynamic_axes={"pixels": {0: "batch"}, "logits": {0: "batch"}}, opset_version=OPSET,
                               dynamo=False)
         if quantize:
-            quantize_static(str(fp32), str(staged / ONNX_FILE), _calibration(images, net.image_size),
-                            quant_format=QuantFormat.QDQ, per_channel=True, weight_type=QuantType.QInt8,
-                            activation_type=QuantType.QUInt8)
+            printed = io.StringIO()  # the histogram calibrators print progress: keep stdout for --json
+            with contextlib.redirect_stdout(printed):
+                quantize_static(str(fp32), str(staged / ONNX_FILE), _calibration(images, net.image_size),
+                                quant_format=QuantFormat.QDQ, per_channel=True, weight_type=QuantType.QInt8,
+                                activation_type=QuantType.QUInt8, calibrate_method=CalibrationMethod.Percentile,
+                                extra_options={"ActivationSymmetric": True})
+            logger.debug("calibration: %s", printed.getvalue().strip())
             fp32.unlink()
         else:
             fp32.rename(staged / ONNX_FILE)
@@ -81,6 +98,8 @@ def compress_image_model(model_dir: str | Path, output: str | Path, calibration:
         method = "onnx-int8-static" if quantize else "onnx-fp32"
         manifest.update(kind="image-onnx", compression={"method": method, "calibration_images": len(images),
                                                         "source": str(model_dir)})
+        if quantize:
+            manifest["compression"]["ranges"] = "percentile 99.999, symmetric activations"
         (staged / "tamellm.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         if output.exists():
             shutil.rmtree(output)
