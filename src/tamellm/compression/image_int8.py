@@ -34,6 +34,7 @@ from tamellm.models.image_net import load_image_net, pixels_of
 logger = logging.getLogger(__name__)
 ONNX_FILE = "model.int8.onnx"
 OPSET = 17
+CALIBRATION = {"method": "Percentile", "symmetric": True}  # onnxruntime CalibrationMethod name; see above
 
 
 def _calibration(images: list[Any], size: int, most: int = 8):
@@ -88,8 +89,9 @@ def compress_image_model(model_dir: str | Path, output: str | Path, calibration:
             with contextlib.redirect_stdout(printed):
                 quantize_static(str(fp32), str(staged / ONNX_FILE), _calibration(images, net.image_size),
                                 quant_format=QuantFormat.QDQ, per_channel=True, weight_type=QuantType.QInt8,
-                                activation_type=QuantType.QUInt8, calibrate_method=CalibrationMethod.Percentile,
-                                extra_options={"ActivationSymmetric": True})
+                                activation_type=QuantType.QUInt8,
+                                calibrate_method=getattr(CalibrationMethod, CALIBRATION["method"]),
+                                extra_options={"ActivationSymmetric": CALIBRATION["symmetric"]})
             logger.debug("calibration: %s", printed.getvalue().strip())
             fp32.unlink()
         else:
@@ -99,7 +101,7 @@ def compress_image_model(model_dir: str | Path, output: str | Path, calibration:
         manifest.update(kind="image-onnx", compression={"method": method, "calibration_images": len(images),
                                                         "source": str(model_dir)})
         if quantize:
-            manifest["compression"]["ranges"] = "percentile 99.999, symmetric activations"
+            manifest["compression"]["calibration"] = dict(CALIBRATION)
         (staged / "tamellm.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         if output.exists():
             shutil.rmtree(output)
