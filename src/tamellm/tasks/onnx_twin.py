@@ -159,3 +159,13 @@ def load_for(resolved: ResolvedModel, task: str, explicit: bool):
 def load_int8(resolved: ResolvedModel, task: str, explicit: bool):
     """The backends registry's entry: dynamic int8 (opt-in, ~2.3x cheaper; answers differ slightly)."""
     return load_twin(resolved, task, explicit, "int8")
+
+
+def onnx_info(info: dict, resolved: ResolvedModel) -> dict:
+    """``info`` of a model run on ONNX Runtime, with its precision and export parity. A server's twin
+    keeps the model folder the user named as ``path`` (its size and compression table are read there)
+    and names its own folder ``twin``."""
+    manifest = resolved.info.manifest if resolved.info else {}
+    onnx = manifest.get("onnx", {})
+    twin = {"path": manifest["source"], "twin": str(resolved.path)} if "source" in manifest else {}
+    return {**info, **twin, "backend": "onnxruntime", "precision": onnx.get("precision"), "parity": onnx.get("parity")}

@@ -8,6 +8,7 @@ from tamellm.batching import least_padding_batches
 from tamellm.inputs import as_text_list
 from tamellm.results import Classification
 from tamellm.tasks.base import TaskModel
+from tamellm.tasks.onnx_twin import onnx_info
 from tamellm.tasks.spec import TaskSpec, register_task
 
 
@@ -67,10 +68,7 @@ class OnnxTextClassifier(TextClassifier):
 
     def info(self) -> dict:
         """What this model is, with the backend and the parity measured at export."""
-        manifest = self.loaded.resolved.info.manifest if self.loaded.resolved.info else {}
-        onnx = manifest.get("onnx", {})
-        return {**super().info(), "backend": "onnxruntime", "precision": onnx.get("precision"),
-                "parity": onnx.get("parity")}
+        return onnx_info(super().info(), self.loaded.resolved)
 
 
 class PeftTextClassifier(TextClassifier):
