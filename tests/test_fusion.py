@@ -8,6 +8,7 @@ of them; the fused head must beat both. Real frozen encoders (EfficientNet-Lite0
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -76,6 +77,16 @@ def test_fusion_beats_each_modality_alone(data, tmp_path, monkeypatch):
     first = frame.iloc[0]
     result = model.predict((str(test.parent / first["image"]), first["text"]))
     assert result.text == first["text"] and set(result.scores) == set(frame["label"])
+
+    # The image network's activation is recorded; a folder written before it was read Swish features.
+    config = json.loads((folder / "config.json").read_text())
+    assert config["image_activation"] == "relu6" and model.model.encoders["image_activation"] == "relu6"
+    legacy = tmp_path / "legacy"
+    shutil.copytree(folder, legacy)
+    (legacy / "config.json").write_text(json.dumps({k: v for k, v in config.items() if k != "image_activation"}))
+    old = tamellm.load(legacy)
+    assert old.model.encoders["image_activation"] == "swish"
+    assert old.predict((str(test.parent / first["image"]), first["text"])).scores != result.scores
 
 
 def test_pairs_need_image_text_and_label_columns(tmp_path):

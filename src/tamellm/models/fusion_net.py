@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from tamellm.errors import InputError, ModelFormatError
+from tamellm.models.image_net import LEGACY_ACTIVATION
 from tamellm.models.loaders import LOADERS, LoadedModel
 from tamellm.models.resolve import ResolvedModel
 
@@ -102,5 +103,7 @@ def _load_fusion(resolved: ResolvedModel) -> LoadedModel:
     head.load_state_dict(load_file(folder / "model.safetensors"))
     head.eval()
     head.labels = [config["id2label"][str(i)] for i in range(config["num_classes"])]
-    head.encoders = {"image_model": config.get("image_model"), "text_model": config.get("text_model")}
+    # Folders written before the image network's activation was recorded were trained on Swish features.
+    head.encoders = {"image_model": config.get("image_model"), "text_model": config.get("text_model"),
+                     "image_activation": config.get("image_activation", LEGACY_ACTIVATION)}
     return LoadedModel(resolved, head, None)

@@ -105,9 +105,9 @@ def packaged_state_dict() -> dict[str, torch.Tensor]:
     return load_file(target)
 
 
-def pretrained_net(num_classes: int) -> ImageNet:
+def pretrained_net(num_classes: int, activation: str = ACTIVATION) -> ImageNet:
     """EfficientNet-Lite0 with ImageNet weights and a new head of ``num_classes`` (the ImageNet head when 1000)."""
-    net = ImageNet(num_classes)
+    net = ImageNet(num_classes, activation=activation)
     state = {f"body.{k}": v for k, v in packaged_state_dict().items()}
     if num_classes != 1000:
         state = {k: v for k, v in state.items() if not k.startswith("body._fc.")}
@@ -198,13 +198,14 @@ def _load_image_onnx(resolved: ResolvedModel) -> LoadedModel:
     return LoadedModel(resolved, OnnxImageNet(Path(resolved.path)), None)
 
 
-_FEATURES: ImageNet | None = None
+_FEATURES: dict[str, ImageNet] = {}
 
 
-def imagenet_features_net() -> ImageNet:
-    """EfficientNet-Lite0 with its ImageNet weights, frozen, for 1280-d image features (read once per process)."""
-    global _FEATURES
-    if _FEATURES is None:
-        _FEATURES = pretrained_net(1000).eval()
-        _FEATURES.requires_grad_(False)
-    return _FEATURES
+def imagenet_features_net(activation: str = ACTIVATION) -> ImageNet:
+    """EfficientNet-Lite0 with its ImageNet weights, frozen, for 1280-d image features (read once per process
+    and activation: a fusion head trained before ``activation`` was recorded read Swish features)."""
+    if activation not in _FEATURES:
+        net = pretrained_net(1000, activation).eval()
+        net.requires_grad_(False)
+        _FEATURES[activation] = net
+    return _FEATURES[activation]

@@ -21,15 +21,16 @@ DEFAULT_TEXT_MODEL = "minilm-l6"
 
 
 def pair_features(images: list[Any], texts: list[str], text_model: str | None = None,
-                  batch_size: int = 32) -> torch.Tensor:
-    """[image feature; text embedding] per pair, from the frozen encoders."""
-    from tamellm.models.image_net import imagenet_features_net, pixels_of
+                  batch_size: int = 32, image_activation: str | None = None) -> torch.Tensor:
+    """[image feature; text embedding] per pair, from the frozen encoders (the image network with
+    ``image_activation``, default the current one)."""
+    from tamellm.models.image_net import ACTIVATION, imagenet_features_net, pixels_of
     from tamellm.tasks.image_classification import open_images
     from tamellm.tasks.loading import load_for_task
 
     if len(images) != len(texts):
         raise InputError(f"{len(images)} images but {len(texts)} texts", "pass one text per image")
-    net = imagenet_features_net()
+    net = imagenet_features_net(image_activation or ACTIVATION)
     image_rows = []
     for i in range(0, len(images), batch_size):
         opened, _, _ = open_images(list(images[i:i + batch_size]))
@@ -57,7 +58,8 @@ class ImageTextClassifier(TaskModel):
             raise InputError("No (image, text) pair given", "pass [(image_path, text), ...]")
         images = [p["image"] if isinstance(p, dict) else p[0] for p in pairs]
         texts = [p["text"] if isinstance(p, dict) else p[1] for p in pairs]
-        features = pair_features(images, texts, self.model.encoders.get("text_model"), batch_size)
+        features = pair_features(images, texts, self.model.encoders.get("text_model"), batch_size,
+                                 self.model.encoders.get("image_activation"))
         with torch.inference_mode():
             probs = self.model(features).float().softmax(-1).tolist()
         results = []

@@ -85,7 +85,7 @@ def train_fusion(config: Any, splits: Any = None, run_dir: Path | None = None, p
     from tamellm.config import dump_config
     from tamellm.logs import run_log
     from tamellm.models.fusion_net import FusionHead, save_fusion_model
-    from tamellm.models.image_net import FEATURE_DIM
+    from tamellm.models.image_net import ACTIVATION, FEATURE_DIM
     from tamellm.tasks.image_text import DEFAULT_TEXT_MODEL
     from tamellm.training import distributed
     from tamellm.training.callbacks import close_trackers, fan_out, open_trackers, tracking_enabled
@@ -131,7 +131,8 @@ def train_fusion(config: Any, splits: Any = None, run_dir: Path | None = None, p
             raise
         metrics = {split: evaluate(head, adapter, features[split], train_params.eval_batch_size, 0)
                    for split in ("validation", "test") if features.get(split)}
-        encoders = {"image_model": "efficientnet-lite0 (ImageNet, frozen)", "text_model": text_model}
+        encoders = {"image_model": "efficientnet-lite0 (ImageNet, frozen)", "text_model": text_model,
+                    "image_activation": ACTIVATION}
         model_dir = save_fusion_model(head, run_dir / "model", adapter.label_names, encoders,
                                       {"strategy": "head-only", "fusion_mode": mode, "modalities": modalities})
         seconds = time.monotonic() - started
