@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tamellm.compression.base import CompressContext, CompressionError, Compressor, register_compressor, write_manifest
 from tamellm.compression.folders import load_source
-from tamellm.models.onnx_graph import OPSET, export, head_nodes, parity
+from tamellm.models.onnx_graph import OPSET, export, parity, quantize_dynamic_int8
 from tamellm.models.onnx_loader import ONNX_FILE, OnnxModel
 
 log = logging.getLogger(__name__)
@@ -38,17 +38,7 @@ class _OnnxExport(Compressor):
         fp32 = out / "model-fp32.onnx" if self.int8 else target
         names = export(model, tokenizer, fp32)
         if self.int8:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            root = logging.getLogger()
-            level = root.level
-            root.setLevel(logging.ERROR)  # onnxruntime.quantization logs per-tensor chatter on the root logger
-            try:
-                quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8,
-                                 per_channel=bool(self.params.get("per_channel", False)),
-                                 nodes_to_exclude=head_nodes(fp32))
-            finally:
-                root.setLevel(level)
+            quantize_dynamic_int8(fp32, target, per_channel=bool(self.params.get("per_channel", False)))
             fp32.unlink()
         model.config.save_pretrained(out)
         tokenizer.save_pretrained(out)

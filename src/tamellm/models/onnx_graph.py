@@ -6,6 +6,7 @@ by the ONNX compressors (``compress/onnx_export.py``).
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 
@@ -82,3 +83,20 @@ def head_nodes(path: Path) -> list[str]:
     names = [node.name for node in graph.node if is_head_layer(node.name.replace("/", ".").strip("."))]
     # The quantizer first rewrites a Gemm as MatMul + Add and names the MatMul "<gemm>_MatMul".
     return names + [f"{name}_MatMul" for name in names if name.endswith("Gemm")]
+
+
+def quantize_dynamic_int8(fp32: Path, target: Path, per_channel: bool,
+                          op_types: list[str] | None = None) -> None:
+    """Write ``target``: onnxruntime's dynamic int8 of the graph at ``fp32`` (int8 weights, activations scaled
+    per batch), the task head and pooler left in float32; ``op_types`` limits the quantized ops (default: all
+    the quantizer supports)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # onnxruntime.quantization logs per-tensor chatter on the root logger
+    try:
+        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=per_channel,
+                         op_types_to_quantize=op_types, nodes_to_exclude=head_nodes(fp32))
+    finally:
+        root.setLevel(level)

@@ -68,18 +68,9 @@ def quantize_int8(fp32: Path, target: Path) -> None:
     vectors on SST-2 dev against fp32: cosine median 0.993, min 0.974 (one scale per tensor, or int8
     word embeddings too: min 0.79).
     """
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from tamellm.models.onnx_graph import quantize_dynamic_int8
 
-    from tamellm.models.onnx_graph import head_nodes
-
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # onnxruntime.quantization logs per-tensor chatter on the root logger
-    try:
-        quantize_dynamic(str(fp32), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"], nodes_to_exclude=head_nodes(fp32))
-    finally:
-        root.setLevel(level)
+    quantize_dynamic_int8(fp32, target, per_channel=True, op_types=["MatMul"])
 
 
 def ensure_twin(resolved: ResolvedModel, task: str = "classify", precision: str = "fp32") -> Path:
