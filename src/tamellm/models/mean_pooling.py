@@ -153,15 +153,24 @@ class PooledFamily:
     config: type
     model: type
     classifier: type
+    # The layers LoRA adapts (peft's own default for the base type, which it does not know under our
+    # model_type); None: peft has none either, the user names them (lora_target_modules).
+    lora_targets: tuple[str, ...] | None = None
 
 
 FAMILIES: dict[str, PooledFamily] = {
     "bert": PooledFamily(BertConfig, MeanPoolingBertConfig, MeanPoolingBertModel,
-                         MeanPoolingBertForSequenceClassification),
+                         MeanPoolingBertForSequenceClassification, ("query", "value")),
     "mpnet": PooledFamily(MPNetConfig, MeanPoolingMPNetConfig, MeanPoolingMPNetModel,
                           MeanPoolingMPNetForSequenceClassification),
 }
 MODEL_TYPES = tuple(family.config.model_type for family in FAMILIES.values())
+
+
+def lora_targets(model_type: str) -> list[str] | None:
+    """The LoRA target modules of a mean-pooling ``model_type`` (None for any other model: peft decides)."""
+    family = next((f for f in FAMILIES.values() if f.config.model_type == model_type), None)
+    return list(family.lora_targets) if family is not None and family.lora_targets else None
 
 
 def ensure_registered() -> None:

@@ -17,6 +17,7 @@ class Lora(Strategy):
     def apply(self, model: torch.nn.Module, adapter: Any) -> torch.nn.Module:
         from peft import LoraConfig, get_peft_model
 
+        from tamellm.models.mean_pooling import lora_targets
         from tamellm.training.strategies.linear_head import start_head
 
         # Linear probing, then fine-tuning (LP-FT, Kumar et al. 2022): the head starts at the logistic
@@ -24,8 +25,8 @@ class Lora(Strategy):
         start_head(model, adapter, self.resources, self.base_key, int(self.params.get("seed", 0)),
                    self.head_deadline())
         targets = self.params.get("lora_target_modules")
-        if targets is None and model.config.model_type.startswith("tamellm-"):
-            targets = ["query", "value"]
+        if targets is None:
+            targets = lora_targets(model.config.model_type)
 
         config = LoraConfig(task_type=adapter.peft_task_type, r=int(self.params["lora_r"]),
                             lora_alpha=int(self.params["lora_alpha"]),
