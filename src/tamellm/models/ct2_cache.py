@@ -2,8 +2,8 @@
 
 The source is a safetensors folder of a Llama/Qwen/Mistral-architecture causal LM (a GGUF
 model's converted copy, or a fine-tuned folder); CTranslate2's own converter reads it
-(~10-30 s). The entry is keyed by the source folder and its weight files' sizes and
-mtimes, written to a temporary sibling and renamed: a crash leaves no half entry.
+(~10-30 s). The entry is keyed by the source folder and its weight files' content
+fingerprints, written to a temporary sibling and renamed: a crash leaves no half entry.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tamellm.errors import MissingExtraError, ModelFormatError
 from tamellm.models.genai_cache import SOURCE_CONFIG, architecture, supported
-from tamellm.paths import cache_dir
+from tamellm.paths import cache_dir, file_fingerprint
 
 log = logging.getLogger(__name__)
 QUANTIZATION = "int8"
@@ -27,7 +27,7 @@ def ct2_folder(source: Path, quantization: str = QUANTIZATION) -> Path:
     """The cache folder of ``source``'s CTranslate2 copy (it may not exist yet)."""
     weights = sorted(source.glob("*.safetensors"))
     stamp = "|".join([str(source.resolve()), quantization]
-                     + [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in weights])
+                     + [f"{p.name}:{file_fingerprint(p)}" for p in weights])
     return cache_dir("ct2") / f"{source.name}-{quantization}-{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
 
 

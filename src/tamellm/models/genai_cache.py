@@ -5,7 +5,7 @@ GGUF model's converted copy, or a fine-tuned folder). onnxruntime-genai's own mo
 builder writes the ONNX graph with its fused CPU kernels (grouped-query attention,
 MatMulNBits int8 weights, a KV cache shared in place). It is run as a subprocess, its
 documented interface, so that its memory (~1 GB while exporting) is returned at once.
-The entry is keyed by the source folder and its weight files' sizes and mtimes, written
+The entry is keyed by the source folder and its weight files' content fingerprints, written
 to a temporary sibling and renamed: a crash leaves no half entry.
 """
 
@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from tamellm.errors import MissingExtraError, ModelFormatError
-from tamellm.paths import cache_dir
+from tamellm.paths import cache_dir, file_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def genai_folder(source: Path, precision: str = PRECISION, options: tuple[str, .
     """The cache folder of ``source``'s GenAI copy (it may not exist yet)."""
     weights = sorted(source.glob("*.safetensors"))
     stamp = "|".join([str(source.resolve()), precision, *build_options(precision, options)]
-                     + [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in weights])
+                     + [f"{p.name}:{file_fingerprint(p)}" for p in weights])
     return cache_dir("genai") / f"{source.name}-{precision}-{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
 
 

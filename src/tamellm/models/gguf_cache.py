@@ -1,7 +1,8 @@
 """Convert a GGUF checkpoint once into a safetensors folder under ``$TAMELLM_HOME``.
 
 Dequantizing GGUF through transformers takes ~20 s; the converted copy reloads in ~1 s.
-The cache key holds the file's name, size and mtime, so a changed file converts again.
+The cache key holds the file's name and content fingerprint, so a changed file converts again
+and a reinstalled one does not.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tamellm.errors import ModelFormatError
-from tamellm.paths import cache_dir
+from tamellm.paths import cache_dir, file_fingerprint
 
 if TYPE_CHECKING:
     from tamellm.models.resolve import ResolvedModel
@@ -23,8 +24,7 @@ log = logging.getLogger(__name__)
 
 def converted_folder(gguf_file: Path) -> Path:
     """The cache folder for one GGUF file (it may not exist yet)."""
-    stat = gguf_file.stat()
-    return cache_dir("converted") / f"{gguf_file.stem}-{stat.st_size}-{int(stat.st_mtime)}"
+    return cache_dir("converted") / f"{gguf_file.stem}-{file_fingerprint(gguf_file)}"
 
 
 def ensure_converted(gguf_file: Path) -> Path:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from tamellm.errors import ModelFormatError
-from tamellm.paths import cache_dir
+from tamellm.paths import cache_dir, file_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -173,9 +173,7 @@ def build_tokenizer(pieces: list[str], scores: list[float], specials: dict[str, 
 
 def converted_folder(packed: Path) -> Path:
     """The cache folder for one packed file (it may not exist yet)."""
-    stat = packed.stat()
-    name = f"multilingual-e5-small-v{CONVERSION_VERSION}-{stat.st_size}-{int(stat.st_mtime)}"
-    return cache_dir("converted") / name
+    return cache_dir("converted") / f"multilingual-e5-small-v{CONVERSION_VERSION}-{file_fingerprint(packed)}"
 
 
 def package_target(package_folder: Path) -> Path:

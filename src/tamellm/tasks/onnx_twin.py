@@ -5,8 +5,8 @@ default) use it; ``backend="onnxruntime-int8"`` is its opt-in dynamic int8 copy.
 ``tamellm compress``, the fp32 twin changes no weight and needs no data: the same model on a
 faster CPU runtime (a graph-optimised session with fused layer-norm and GELU kernels),
 measured at ~1.7x the PyTorch throughput of MiniLM micro-batches on 2 cores. The export is
-kept under ``$TAMELLM_HOME/onnx`` keyed by the folder and its weight files' sizes and
-mtimes, written to a temporary sibling and renamed, so a crash leaves no half entry.
+kept under ``$TAMELLM_HOME/onnx`` keyed by the folder and its weight files' content
+fingerprints, written to a temporary sibling and renamed, so a crash leaves no half entry.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from tamellm.errors import CompressionError
 from tamellm.models.onnx_loader import ONNX_FILE, OnnxModel
 from tamellm.models.resolve import ResolvedModel
-from tamellm.paths import cache_dir
+from tamellm.paths import cache_dir, file_fingerprint
 from tamellm.tasks.backends import BACKENDS, BackendNotApplicable
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ TWIN_KINDS = {"classify": ("transformers",), "embed": ("encoder", "transformers"
 def twin_folder(resolved: ResolvedModel, task: str = "classify", precision: str = "fp32") -> Path:
     """The cache folder of ``resolved``'s ONNX twin for ``task`` at ``precision`` (it may not exist yet)."""
     weights = sorted(resolved.path.glob("*.safetensors"))
-    stamp = "|".join([str(resolved.path.resolve())] + [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+    stamp = "|".join([str(resolved.path.resolve())] + [f"{p.name}:{file_fingerprint(p)}"
                                                         for p in weights])
     suffix = ("" if task == "classify" else f"-{task}") + ("" if precision == "fp32" else f"-{precision}")
     return cache_dir("onnx") / f"{resolved.path.name}{suffix}-{hashlib.sha256(stamp.encode()).hexdigest()[:12]}"
