@@ -51,7 +51,7 @@ lint: $(STAMP)
 # -march=native: where the CPU reports AMX but the sandbox does not enable it, native builds die with SIGILL.
 llama: $(STAMP)
 	CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON" \
-		$(PIP) install --quiet -c constraints.txt '.[llama]'
+		$(PIP) install --quiet -c constraints.txt -e '.[llama]'
 
 bench: $(STAMP)
 	$(PY) bench/run_inference.py
