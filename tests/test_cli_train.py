@@ -65,7 +65,12 @@ def test_train_tunes_then_eval_and_runs(tmp_path, capsys, reviews, tiny_bert_dir
     assert (out_dir / "report.html").is_file()
     # Only the best trial keeps its model folder; every trial keeps its metrics.
     assert len(list(out_dir.glob("trials/*/model"))) == 1
-    assert len(list(out_dir.glob("trials/*/result.json"))) == sum(t["state"] == "COMPLETE" for t in result["trials"])
+    assert len(list(out_dir.glob("trials/[0-9]*/result.json"))) == sum(t["state"] == "COMPLETE"
+                                                                      for t in result["trials"])
+    # A head-only winner is trained again on train + validation (tuning/refit.py), beside the trials.
+    refit = result["refit"]
+    assert (out_dir / "trials" / "refit" / "result.json").is_file() == (refit is not None)
+    assert refit is None or refit["train_rows"] > result["metrics"]["validation"]["examples"]
 
     code, out, err = invoke(capsys, "eval", str(out_dir / "model"), "--data", str(reviews), "--json")
     assert code == 0, err

@@ -101,11 +101,11 @@ def test_a_study_keeps_one_mlflow_store(tmp_path, reviews, tiny_bert_dir, monkey
     autotune(config, trials=2, tune_dir=tune_dir)
     assert (tune_dir / "mlruns" / "mlflow.db").is_file()
     assert not list((tune_dir / "trials").glob("*/mlruns"))
-    assert sorted(p.parent.name for p in (tune_dir / "trials").glob("*/tensorboard")) == ["000", "001"]
+    assert sorted(p.parent.name for p in (tune_dir / "trials").glob("*/tensorboard")) == ["000", "001", "refit"]
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tune_dir / 'mlruns' / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("tune")
     runs = client.search_runs([experiment.experiment_id])
-    assert sorted(r.info.run_name for r in runs) == ["000", "001"]
+    assert sorted(r.info.run_name for r in runs) == ["000", "001", "refit"]  # the winner's refit is a run too
 
 
 def test_embedding_cache_embeds_a_row_once_whatever_its_padding():
@@ -122,3 +122,50 @@ def test_embedding_cache_embeds_a_row_once_whatever_its_padding():
     assert cache.embed("k", embed, first).squeeze(1).tolist() == [3.0, 12.0]
     assert cache.embed("k", embed, again).squeeze(1).tolist() == [12.0, 3.0, 7.0]
     assert seen == [2, 1] and cache.computed == 3
+
+
+def test_a_head_only_winner_is_trained_again_on_train_and_validation(tmp_path, reviews, tiny_sentence_dir,
+                                                                      quiet_one_thread):
+    import json
+
+    from tamellm.data import load_splits
+
+    splits = load_splits(reviews, seed=0)
+    config = job_config(reviews, model=str(tiny_sentence_dir), strategy="head-only", epochs=2, batch_size=8, seed=0)
+    result = autotune(config, splits=splits, trials=2, tune_dir=tmp_path / "tune")
+
+    assert result.refit["train_rows"] == len(splits.train) + len(splits.validation)
+    assert result.refit["trial"] == json.loads((tmp_path / "tune" / "hpo.json").read_text())["best_trial"]
+    refit_run = json.loads((tmp_path / "tune" / "trials" / "refit" / "result.json").read_text())
+    assert refit_run["head_start"]["rows"] == result.refit["train_rows"]  # the head's fit saw validation too
+    assert "validation" not in refit_run["metrics"]  # nothing held out is left to score it
+    saved = json.loads((tmp_path / "tune" / "result.json").read_text())
+    assert saved["metrics"]["test"] == refit_run["metrics"]["test"] == result.best_run.metrics["test"]
+    assert saved["metrics"]["validation"]["accuracy"] == result.best_value  # the trial's score that chose it
+    best_trial = tmp_path / "tune" / "trials" / f"{result.refit['trial']:03d}"
+    # The tune folder holds the refit's model (its only copy), not the trial's.
+    assert not (tmp_path / "tune" / "trials" / "refit" / "model").exists()
+    assert (tmp_path / "tune" / "model" / "model.safetensors").read_bytes() != \
+        (best_trial / "model" / "model.safetensors").read_bytes()
+
+    kept = autotune(config.model_copy(update={"tune": config.tune.model_copy(update={"refit": False})}),
+                    splits=splits, trials=1, tune_dir=tmp_path / "plain")
+    assert kept.refit is None and not (tmp_path / "plain" / "trials" / "refit").exists()
+
+
+def test_tied_validation_scores_go_to_the_head_that_cross_validated_best(tmp_path):
+    import json
+
+    from tamellm.tuning.autotune import _best
+
+    rows = []
+    for number, cv in enumerate((0.70, 0.78, None)):
+        folder = tmp_path / f"{number:03d}"
+        folder.mkdir()
+        result = {} if cv is None else {"head_start": {"C": 1.0, "cv_accuracy": cv, "rows": 100}}
+        (folder / "result.json").write_text(json.dumps(result))
+        rows.append({"number": number, "state": "COMPLETE", "value": 0.75, "run_dir": str(folder), "params": {}})
+    assert _best(rows, "maximize")["number"] == 1
+    rows[2]["value"] = 0.76
+    assert _best(rows, "maximize")["number"] == 2  # a better validation score still wins
+    assert _best(rows, "minimize")["number"] == 1

@@ -84,6 +84,7 @@ class TuneConfig(Section):
     backend: Literal["optuna", "ray"] = Field("optuna", description="where trials run")
     ray_address: str | None = Field(None, description="Ray cluster address (implies backend: ray)")
     storage: str | None = Field(None, description="Optuna storage URL; default: sqlite in the tune folder")
+    refit: bool = Field(True, description="train a head-only winner again on train + validation (seconds)")
 
     @field_validator("budget")
     @classmethod

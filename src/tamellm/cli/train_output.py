@@ -97,5 +97,8 @@ def show_tune_summary(result: Any) -> None:
              f"-> validation {result.metric} [bold]{result.best_value:.4f}[/]",
              f"model:  [bold]{result.model_dir}[/]   (tamellm classify --model {result.model_dir} \"some text\")",
              f"report: [bold]{result.tune_dir / 'report.html'}[/]   log: {result.tune_dir / 'log.txt'}"]
+    if result.refit:
+        lines.insert(2, f"refit: trained again on {result.refit['train_rows']} rows (train + validation) in "
+                        f"{result.refit['seconds']:.0f} s; its test metrics are below")
     body = Group(metrics_table(result.best_run.metrics, "best model"), *lines)
     console.print(Panel(body, title="AutoTune", title_align="left"))

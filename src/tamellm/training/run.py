@@ -216,6 +216,8 @@ def _train(config: TamellmConfig, splits: Any, run_dir: Path, params: TrainParam
                   "out_of_time": outcome.out_of_time, "best_step": outcome.best_step, "steps": outcome.steps,
                   "primary_metric": adapter.primary[0], "task": config.task,
                   "finished": datetime.now(UTC).isoformat(timespec="seconds")}
+        if strategy.head_start is not None:
+            result["head_start"] = strategy.head_start
         write_json(run_dir / "result.json", result)
         close_trackers(trackers, metrics)
     dist.barrier()

@@ -27,6 +27,7 @@ from tamellm.tasks import task_spec
 from tamellm.training.base_choice import with_default_base
 from tamellm.training.callbacks import tracking_enabled
 from tamellm.training.resources import study_resources
+from tamellm.tuning.refit import REFIT_DIR, refit_best
 from tamellm.tuning.search_space import AUGMENT_STRATEGIES, SearchSpace, build_search_space
 from tamellm.tuning.trial import make_run_trial
 
@@ -53,7 +54,7 @@ class TuneResult:
 
     best_params: dict
     best_value: float
-    best_run: Any  # tamellm.training.run.TrainResult of the best trial
+    best_run: Any  # tamellm.training.run.TrainResult of the best trial (test metrics: its refit's, if any)
     trials: list[dict]
     tune_dir: Path
     metric: str
@@ -61,6 +62,7 @@ class TuneResult:
     backend: str
     seconds: float
     notes: list[str] = field(default_factory=list)
+    refit: dict | None = None  # the best trial trained again on train + validation (refit.refit_best)
 
     @property
     def model_dir(self) -> Path:
@@ -73,7 +75,8 @@ class TuneResult:
         return {"tune_dir": str(self.tune_dir), "model": str(self.model_dir), "backend": self.backend,
                 "metric": self.metric, "direction": self.direction, "best_value": self.best_value,
                 "best_params": self.best_params, "metrics": metrics, "seconds": self.seconds,
-                "trials": self.trials, "report": str(self.tune_dir / "report.html"), "notes": self.notes}
+                "trials": self.trials, "report": str(self.tune_dir / "report.html"), "notes": self.notes,
+                "refit": self.refit}
 
 
 def primary_metric(config: TamellmConfig, splits: Any) -> tuple[str, str]:
@@ -147,10 +150,13 @@ def autotune(
         config = with_default_base(config, splits)  # once per study: texts in another language, another base
         (folder / "search_space.json").write_text(json.dumps(space.to_dict(), indent=2), encoding="utf-8")
         logger.info("tuning %s in %s (%s, budget %s s, trials %s)", metric, folder, backend, budget_s, trials)
+        # Trials run in this process share what the study computes once (model, frozen features, tracking).
+        resources = None if backend == "ray" else study_resources(folder, tracking=tracking_enabled())
         rows = _search(backend, space, config, splits, folder, metric, direction, budget_s, trials,
-                       ray_address or config.tune.ray_address, resume)
+                       ray_address or config.tune.ray_address, resume, resources)
+        refit = refit_best(_best(rows, direction), config, splits, folder, resources) if config.tune.refit else None
         return finish(folder, rows, metric, direction, backend, space, time.perf_counter() - start,
-                      _examples(splits))
+                      _examples(splits), refit)
 
 
 def _examples(splits: Any, n: int = 3) -> list[str] | None:
@@ -163,7 +169,7 @@ def _examples(splits: Any, n: int = 3) -> list[str] | None:
 
 def _search(backend: str, space: SearchSpace, config: TamellmConfig, splits: Any, folder: Path, metric: str,
             direction: str, budget_s: float | None, trials: int | None, address: str | None,
-            resume: bool) -> list[dict]:
+            resume: bool, resources: Any = None) -> list[dict]:
     if backend == "ray":
         from tamellm.tuning.ray_backend import run_ray
 
@@ -172,7 +178,6 @@ def _search(backend: str, space: SearchSpace, config: TamellmConfig, splits: Any
                        budget_s, trials, address, resume)
     from tamellm.tuning.optuna_backend import run_optuna
 
-    resources = study_resources(folder, tracking=tracking_enabled())
     run_trial = make_run_trial(config, splits, metric, resources)
     with trial_board(metric, budget_s, trials) as board:
         return run_optuna(space, run_trial, folder, direction, config.seed, budget_s, trials, config.tune.storage,
@@ -200,14 +205,23 @@ def warm_start(space: SearchSpace) -> list[dict]:
     return first
 
 
+def _head_cv_accuracy(row: dict) -> float:
+    """The cross-validated accuracy of a frozen-encoder trial's logistic-regression head (-inf for others)."""
+    result = read_json(Path(row["run_dir"]) / "result.json") or {}
+    value = (result.get("head_start") or {}).get("cv_accuracy")
+    return float("-inf") if value is None else float(value)
+
+
 def _best(rows: list[dict], direction: str) -> dict:
+    """The best finished trial by its validation value. Ties (frequent on a few hundred validation rows)
+    go to the frozen-encoder trial whose head cross-validated best on its many more training rows."""
     done = [r for r in rows if r["state"] == "COMPLETE" and r["value"] is not None and r.get("run_dir")]
     if not done:
         states = ", ".join(f"{r['number']}: {r['state']}" for r in rows) or "none ran"
         raise TamellmError(f"no trial finished ({states})",
                            "raise the budget (--budget) or the number of trials (--trials); --debug shows why")
-    pick = max if direction == "maximize" else min
-    return pick(done, key=lambda r: r["value"])
+    sign = 1.0 if direction == "maximize" else -1.0
+    return max(done, key=lambda r: (sign * r["value"], _head_cv_accuracy(r)))
 
 
 def _replace_dir(source: Path, target: Path) -> None:
@@ -230,17 +244,24 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def finish(folder: Path, rows: list[dict], metric: str, direction: str, backend: str, space: SearchSpace,
-           seconds: float, examples: list[str] | None = None) -> TuneResult:
-    """Copy the best trial's model and files into the tune folder; write hpo.json, result.json, report.html."""
+           seconds: float, examples: list[str] | None = None, refit: dict | None = None) -> TuneResult:
+    """Copy the best trial's model (or its ``refit`` on train + validation, refit.refit_best) and files into
+    the tune folder; write hpo.json, result.json, report.html."""
     best = _best(rows, direction)
     best_dir = Path(best["run_dir"])
-    if not (best_dir / "model").is_dir():
-        raise TamellmError(f"the best trial's model is missing from {best_dir}", "run the tune again with --resume")
-    _replace_dir(best_dir / "model", folder / "model")
+    model_dir = folder / REFIT_DIR if refit else best_dir
+    if not (model_dir / "model").is_dir():
+        raise TamellmError(f"the best trial's model is missing from {model_dir}", "run the tune again with --resume")
+    _replace_dir(model_dir / "model", folder / "model")
+    if refit:  # one copy of the final model: the tune folder's
+        shutil.rmtree(model_dir / "model", ignore_errors=True)
     for name in COPIED:
         if (best_dir / name).is_file():
             shutil.copy2(best_dir / name, folder / name)
     best_result = read_json(best_dir / "result.json") or {}
+    if refit:  # validation: what chose the trial; test: the refit model's (the test rows were never trained on)
+        best_result["metrics"] = {**(best_result.get("metrics") or {}), "test": refit["test"]}
+        best_result["refit"] = refit
     hpo = {"backend": backend, "metric": metric, "direction": direction, "best_trial": best["number"],
            "best_value": best["value"], "best_params": best["params"], "best_run": str(best_dir),
            "search_space": space.to_dict(), "trials": sorted(rows, key=lambda r: (r["number"] is None, r["number"]))}
@@ -256,8 +277,10 @@ def finish(folder: Path, rows: list[dict], metric: str, direction: str, backend:
 
     write_report(folder, explain_texts=examples)
     logger.info("best trial %s: %s %.4f", best["number"], metric, best["value"])
-    return TuneResult(best["params"], float(best["value"]), load_train_result(best_dir), rows, folder, metric,
-                      direction, backend, seconds, space.notes)
+    best_run = load_train_result(best_dir)
+    best_run.metrics = best_result.get("metrics") or best_run.metrics
+    return TuneResult(best["params"], float(best["value"]), best_run, rows, folder, metric, direction, backend,
+                      seconds, space.notes, refit)
 
 
 def load_train_result(run_dir: Path) -> Any:

@@ -20,10 +20,14 @@ class Strategy:
     sentence_pooling: ClassVar[bool] = False  # the head reads a sentence embedding (see TaskAdapter.build_model)
     resources: Any = None  # the run's or study's TrainResources (set by the trainer)
     base_key: str | None = None  # the base model's folder (set by the trainer): keys what trials share
+    refits: ClassVar[bool] = False  # AutoTune retrains a winning trial on train + validation (cheap to repeat)
 
     def __init__(self, params: dict) -> None:
         self.params = params
         self.budget_end: float | None = None  # time.monotonic() at which the run's budget ends (set by the trainer)
+        # The final model's head as fitted by logistic regression (linear_head.fit_linear_head's record): its
+        # cross-validated accuracy ranks frozen-encoder trials whose validation scores tie.
+        self.head_start: dict | None = None
 
     def head_deadline(self, share: float = 0.5) -> float | None:
         """When set-up work that cannot watch the budget (embedding rows for a head's start) should stop:

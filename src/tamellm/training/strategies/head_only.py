@@ -32,6 +32,8 @@ class HeadOnly(Strategy):
     default_learning_rate = 1e-3
     tasks = ("classify", "ner")
     sentence_pooling = True
+    # The encoder's embeddings are cached for the study: training again on train + validation takes seconds.
+    refits = True
 
 
     def apply(self, model: torch.nn.Module, adapter: Any) -> torch.nn.Module:
@@ -39,8 +41,8 @@ class HeadOnly(Strategy):
             param.requires_grad_("pooler" in name)
         resources = self.resources or TrainResources(shared=False)
         cached = use_cached_embeddings(model, resources.embeddings, frozen_key(model, self.base_key))
-        start_head(model, adapter, resources if cached else None, self.base_key, int(self.params.get("seed", 0)),
-                   self.head_deadline())
+        self.head_start = start_head(model, adapter, resources if cached else None, self.base_key,
+                                     int(self.params.get("seed", 0)), self.head_deadline())
         return model
 
     def export(self, model: torch.nn.Module) -> torch.nn.Module:

@@ -119,13 +119,9 @@ def _has_classes(targets: list[int], done: list[int]) -> bool:
     return len(seen) == len(set(targets)) and min(seen.values()) >= 2
 
 
-def choose_c(embeddings: Any, targets: list[int], seed: int) -> float:
-    """The regularisation ``C`` of ``HEAD_CS`` with the best cross-validated accuracy on the training rows.
-
-    Encoders differ a lot here: MiniLM's normalised embeddings do best near C = 1, E5's (all
-    close together on the sphere) near C = 4-16; one fixed C costs E5 ~4 points on financial
-    tweets. With fewer than 2 rows in some class there is nothing to cross-validate: C = 1.
-    """
+def cv_accuracies(embeddings: Any, targets: list[int], seed: int) -> list[float] | None:
+    """The cross-validated accuracy of the logistic regression at each C of ``HEAD_CS`` on the training rows,
+    or None with fewer than 2 rows in some class (nothing to cross-validate)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -133,32 +129,52 @@ def choose_c(embeddings: Any, targets: list[int], seed: int) -> float:
     counts = np.unique(np.asarray(targets), return_counts=True)[1]
     folds = min(CV_FOLDS, int(counts.min()))
     if len(counts) < 2 or folds < 2:
-        return 1.0
+        return None
     split = StratifiedKFold(folds, shuffle=True, random_state=seed)
     with one_blas_thread():
-        scores = [cross_val_score(LogisticRegression(C=c, max_iter=1000), embeddings, targets, cv=split).mean()
-                  for c in HEAD_CS]
-    best = int(np.argmax(scores))
-    logger.info("head start: logistic regression C=%s (%d-fold accuracy %.4f; tried %s)", HEAD_CS[best], folds,
+        return [float(cross_val_score(LogisticRegression(C=c, max_iter=1000), embeddings, targets, cv=split).mean())
+                for c in HEAD_CS]
+
+
+def best_c(scores: list[float] | None) -> float:
+    """The C of ``HEAD_CS`` with the best cross-validated accuracy (``cv_accuracies``); C = 1 without scores."""
+    if scores is None:
+        return 1.0
+    best = max(range(len(HEAD_CS)), key=scores.__getitem__)
+    logger.info("head start: logistic regression C=%s (cross-validated accuracy %.4f; tried %s)", HEAD_CS[best],
                 scores[best], ", ".join(f"{c}: {v:.4f}" for c, v in zip(HEAD_CS, scores, strict=True)))
     return HEAD_CS[best]
 
 
-def logistic_head(embeddings: Any, targets: list[int], seed: int) -> tuple[Any, Any, Any]:
-    """(coef, intercept, classes) of scikit-learn's logistic regression at the cross-validated C."""
+def choose_c(embeddings: Any, targets: list[int], seed: int) -> float:
+    """The regularisation ``C`` of ``HEAD_CS`` with the best cross-validated accuracy on the training rows.
+
+    Encoders differ a lot here: MiniLM's normalised embeddings do best near C = 1, E5's (all
+    close together on the sphere) near C = 4-16; one fixed C costs E5 ~4 points on financial
+    tweets. With fewer than 2 rows in some class there is nothing to cross-validate: C = 1.
+    """
+    return best_c(cv_accuracies(embeddings, targets, seed))
+
+
+def logistic_head(embeddings: Any, targets: list[int], seed: int) -> tuple[Any, Any, Any, dict]:
+    """(coef, intercept, classes, start) of scikit-learn's logistic regression at the cross-validated C;
+    ``start`` records that C, its cross-validated accuracy (None when there was nothing to cross-validate)
+    and the rows fitted."""
     from sklearn.linear_model import LogisticRegression
 
-    c = choose_c(embeddings, targets, seed)
+    scores = cv_accuracies(embeddings, targets, seed)
+    c = best_c(scores)
     with one_blas_thread():
         fit = LogisticRegression(C=c, max_iter=1000).fit(embeddings, targets)
-    return fit.coef_, fit.intercept_, fit.classes_
+    start = {"C": c, "cv_accuracy": None if scores is None else max(scores), "rows": len(targets)}
+    return fit.coef_, fit.intercept_, fit.classes_, start
 
 
 @torch.no_grad()
 def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, limit: int = FIT_ROWS,
                     seed: int = 0, embed: Callable[[dict], torch.Tensor] | None = None,
                     memo: Callable[[Hashable, Callable[[], Any]], Any] | None = None,
-                    memo_key: Hashable = None, deadline: float | None = None) -> None:
+                    memo_key: Hashable = None, deadline: float | None = None) -> dict | None:
     """Set a single-label classifier's head to scikit-learn's logistic regression on the frozen embeddings.
 
     SetFit's head, and the converged, L2-regularised optimum of what head-only trains (its C
@@ -169,14 +185,15 @@ def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, l
     TrainResources.memo) and ``memo_key`` naming the frozen encoder, the fit is made once per study.
     Past ``deadline`` (a ``time.monotonic()`` value) no further block of rows is embedded: the fit
     uses the rows embedded so far (a seeded random sample holding every class).
+    Returns the fit's record (``logistic_head``'s ``start``), or None when the head was left alone.
     """
     head = getattr(model, "classifier", None)
     if not isinstance(head, torch.nn.Linear) or head.in_features != model.config.hidden_size:
-        return
+        return None
     features = _sample(features, limit, seed)
     targets = [int(f["labels"]) for f in features]
 
-    def fit() -> tuple[Any, Any, Any]:
+    def fit() -> tuple[Any, Any, Any, dict]:
         was_training = model.training
         model.eval()
         rows = [{k: v for k, v in f.items() if k != "labels"} for f in features]
@@ -203,10 +220,10 @@ def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, l
     if memo is not None and memo_key is not None:
         from tamellm.training.resources import fingerprint
 
-        coef, intercept, classes = memo(("linear-head", memo_key, seed, limit,
-                                         fingerprint([f["input_ids"] for f in features], targets)), fit)
+        coef, intercept, classes, start = memo(("linear-head", memo_key, seed, limit,
+                                                fingerprint([f["input_ids"] for f in features], targets)), fit)
     else:
-        coef, intercept, classes = fit()
+        coef, intercept, classes, start = fit()
     weight, bias = torch.tensor(coef, dtype=head.weight.dtype), torch.tensor(intercept, dtype=head.bias.dtype)
     if len(classes) == 2:  # one logit w·x + b: the same softmax as logits (-(w·x + b) / 2, (w·x + b) / 2)
         weight, bias = torch.cat([-weight, weight]) / 2, torch.cat([-bias, bias]) / 2
@@ -215,6 +232,7 @@ def fit_linear_head(model: torch.nn.Module, features: list[dict], pad_id: int, l
     classes = torch.tensor(classes)
     head.weight[classes] = weight
     head.bias[classes] = bias
+    return start
 
 
 def frozen_key(model: torch.nn.Module, base_key: str | None) -> tuple:
@@ -223,16 +241,16 @@ def frozen_key(model: torch.nn.Module, base_key: str | None) -> tuple:
 
 
 def start_head(model: torch.nn.Module, adapter: Any, resources: Any, base_key: str | None, seed: int,
-               deadline: float | None) -> None:
+               deadline: float | None) -> dict | None:
     """Start a single-label text classifier's head at the logistic regression on its untouched encoder's
     training embeddings (``fit_linear_head``); other tasks are left alone. Called before any weight
     changes. With ``resources`` (the study's TrainResources), the embeddings and the fit are shared by every
-    trial on the same ``base_key``."""
+    trial on the same ``base_key``. Returns the fit's record (``fit_linear_head``), or None."""
     if adapter.task != "classify" or getattr(adapter, "multi_label", False):
-        return
+        return None
     features = adapter.split_features(adapter.tokenizer, "train", adapter.max_length)
     plain = frozen_embedder(model)
     key = frozen_key(model, base_key)
-    fit_linear_head(model, features, adapter.tokenizer.pad_token_id or 0, seed=seed,
-                    embed=plain if resources is None else partial(resources.embeddings.embed, key, plain),
-                    memo=None if resources is None else resources.memo, memo_key=key, deadline=deadline)
+    return fit_linear_head(model, features, adapter.tokenizer.pad_token_id or 0, seed=seed,
+                           embed=plain if resources is None else partial(resources.embeddings.embed, key, plain),
+                           memo=None if resources is None else resources.memo, memo_key=key, deadline=deadline)
