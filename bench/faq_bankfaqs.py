@@ -24,6 +24,12 @@ questions one gets right at rank 1 and the other wrong, with an exact two-sided 
 questions made from the FAQ itself with another seed than the build's calibration (short words
 dropped from an indexed question), is asked of the base index's BM25, dense and fused modes: it has
 no ties between near-duplicate entries, so it shows what fusion does where the wording differs.
+The paired counts are also given on the newly worded questions alone, and score fusion is swept over
+every dense weight the build tries (reported beside the MRR the build chose the weight by; the
+asked questions never choose anything).
+
+Arms this run does not measure (``--tune``, ``--rerank``, ``--generate``, encoders not asked for) are
+carried over from the previous results file of the same name, each with the date it was measured.
 
 The ``--tune`` and ``--rerank`` arms train models (minutes on the shared 2-core machine) and the
 ``--encoders`` arms embed the FAQ again with other catalog encoders: each is on request.
@@ -43,13 +49,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from common import DATA, write_results
+from common import DATA, RESULTS, write_results
 from scipy.stats import binomtest
 
 from tamellm.apps.faq import FaqAssistant, build_faq
-from tamellm.apps.faq.calibration import simulated_queries
+from tamellm.apps.faq.calibration import FUSION_WEIGHTS, simulated_queries
 from tamellm.apps.faq.evaluation import LabelledQuestion
+from tamellm.apps.faq.fusion import score_fusion
+from tamellm.apps.faq.index import embed
 from tamellm.metrics import generation_metrics
 
 LOAD_BEFORE = os.getloadavg()
@@ -187,11 +196,12 @@ def measure(assistant: FaqAssistant, queries: list[LabelledQuestion], outside: l
     right_in = [h != (r == 1) for h, r in zip(handoff_in, ranks, strict=True)]  # hand off exactly when wrong
     by_kind = {k: f"{sum(r == 1 for r, q in zip(ranks, kind, strict=True) if q == k)}/{kind.count(k)}"
                for k in ("novel", "exact", "tie", "other")}
+    novel_fair = sum(f for f, q in zip(fair, kind, strict=True) if q == "novel")
     return {
         "arm": ARMS[arm][3], "mode": arm,
         "recall@1": round(statistics.mean(r == 1 for r in ranks), 4),
         "recall@1 ties fair": round(statistics.mean(fair), 4),
-        "top-1 novel": by_kind["novel"], "top-1 tie": by_kind["tie"],
+        "top-1 novel": by_kind["novel"], "top-1 novel ties fair": round(novel_fair, 1), "top-1 tie": by_kind["tie"],
         "recall@5": round(statistics.mean(r is not None and r <= 5 for r in ranks), 4),
         "mrr": round(statistics.mean(1 / r if r else 0.0 for r in ranks), 4),
         "mrr ties fair": round(statistics.mean(reciprocal), 4),
@@ -222,6 +232,64 @@ def measure_rewordings(assistant: FaqAssistant, items: list[LabelledQuestion]) -
                      "vs BM25 +/- (p)": f"+{vs_bm25['wins']}/-{vs_bm25['losses']} ({vs_bm25['p']})",
                      "vs dense +/- (p)": f"+{vs_dense['wins']}/-{vs_dense['losses']} ({vs_dense['p']})"})
     return rows
+
+
+def _tied_top(scores: np.ndarray) -> np.ndarray:
+    """Positions whose score ties the best one (the tolerance ``fair_top1`` uses)."""
+    best = float(scores.max())
+    return np.flatnonzero(np.abs(scores - best) <= 1e-6 * max(1.0, abs(best)))
+
+
+def weight_sweep(assistant: FaqAssistant, queries: list[LabelledQuestion], kind: list[str]) -> list[dict]:
+    """recall@1 (plain and ties fair, all and novel questions) of score fusion at every dense weight the build
+    tries, beside the MRR on the FAQ's own made-up questions that the build chose the weight by. The asked
+    questions are only reported here, never used to choose: it shows whether the calibrated weight matters."""
+    index = assistant.index
+    dense = embed([q.question for q in queries], index.encoder) @ index.question_vectors.T
+    lexical = [index.lexical.scores(q.question) for q in queries]
+    positions = {e.id: i for i, e in enumerate(index.entries)}
+    right = [{positions[i] for i in q.expected} for q in queries]
+    fusion = index.meta.get("fusion", {})
+    proxy = fusion.get("mrr_by_dense_weight", {})
+    rows = []
+    for weight in FUSION_WEIGHTS:
+        top, fair = [], []
+        for d, lx, expected in zip(dense, lexical, right, strict=True):
+            scores = score_fusion(d, lx, weight)
+            top.append(int(np.argsort(-scores, kind="stable")[0]) in expected)  # the order search returns
+            tied = _tied_top(scores)
+            fair.append(sum(int(p) in expected for p in tied) / len(tied))
+        novel = [k == "novel" for k in kind]
+        rows.append({
+            "dense weight": weight, "chosen at build": "yes" if fusion.get("dense_weight") == weight else "",
+            "MRR, FAQ's made-up questions (chose by)": proxy.get(str(weight)),
+            "recall@1": round(statistics.mean(top), 4), "recall@1 ties fair": round(statistics.mean(fair), 4),
+            "top-1 novel": f"{sum(t for t, n in zip(top, novel, strict=True) if n)}/{sum(novel)}",
+            "top-1 novel ties fair": round(sum(f for f, n in zip(fair, novel, strict=True) if n), 1)})
+    return rows
+
+
+CARRIED_COLUMNS = ("arm", "recall@1", "recall@1 ties fair", "top-1 novel", "recall@5", "mrr", "mrr ties fair",
+                   "handoff_accuracy", "p50_ms", "vs BM25 +/- (p)", "vs dense +/- (p)", "measured")
+
+
+def carried_over(name: str, arms: list[str], generated: bool) -> dict:
+    """The arms (and the ``--generate`` result) of the previous results file ``name`` that this run does not
+    measure, each with the date it was measured: they stand until measured again, and say so."""
+    path = RESULTS / f"{name}.json"
+    if not path.exists():
+        return {"results": [], "generation": None}
+    previous = json.loads(path.read_text())
+    earlier = previous.get("carried_over") or {"results": [], "generation": None}
+    date = previous["machine"]["date"]
+    rows = [{**row, "measured": date} for row in previous.get("results", []) if row["mode"] not in arms]
+    rows += [row for row in earlier["results"] if row["mode"] not in arms and
+             row["mode"] not in {r["mode"] for r in rows}]
+    generation = None
+    if not generated:
+        generation = ({**previous["generation"], "measured": date} if previous.get("generation")
+                      else earlier.get("generation"))
+    return {"results": rows, "generation": generation}
 
 
 def measure_generation(assistant: FaqAssistant, queries: list[LabelledQuestion], answers: dict[str, str],
@@ -309,6 +377,7 @@ def main() -> None:
             rows.append(measure(assistant, queries, outside, mode, arm, kind))
             print(f"{arm}: recall@1 {rows[-1]['recall@1']}", flush=True)
         served["base"].rerank = False
+        sweep = weight_sweep(served["base"], queries, kind)
         reworded = measure_rewordings(served["base"], rewordings(served["base"], args.rewordings))
         generation = None
         if args.generate:
@@ -323,11 +392,18 @@ def main() -> None:
         for other, column in (("bm25", "vs BM25 +/- (p)"), ("dense", "vs dense +/- (p)")):
             test = paired(row["_ranks"], by_arm[other]["_ranks"])
             row[column] = f"+{test['wins']}/-{test['losses']} ({test['p']})"
+        for other, column in (("bm25", "novel vs BM25 +/-"), ("dense", "novel vs dense +/-")):
+            # on the newly worded questions only: where the retriever, not a tie, decides
+            test = paired(*([r for r, k in zip(ranks, kind, strict=True) if k == "novel"]
+                            for ranks in (row["_ranks"], by_arm[other]["_ranks"])))
+            row[column] = f"+{test['wins']}/-{test['losses']}"
     for row in rows:
         row.pop("_ranks")
     base = built["base"]
     tune = built["tuned"].models.get("tune") if "tuned" in built else None
     rerank = base.models.get("rerank")
+    name = args.name or ("faq_bankfaqs" if args.generate else "faq_bankfaqs_retrieval")
+    carried = carried_over(name, arms, bool(generation))  # read before this run's results replace the file
     data = {
         "data": "BankFAQs.csv", "indexed": len(indexed), "asked": len(queries), "arms": arms,
         "asked_by_kind": {k: kind.count(k) for k in ("novel", "exact", "tie", "other")},
@@ -337,10 +413,11 @@ def main() -> None:
         "calibration": base.calibration, "fusion": {name: b.fusion for name, b in built.items()},
         "models": {"tune": tune, "rerank": rerank},
         "load_average_before_after": [LOAD_BEFORE, os.getloadavg()],
-        "results": rows, "rewordings": reworded, "generation": generation,
+        "results": rows, "weight_sweep": sweep, "rewordings": reworded, "generation": generation,
+        "carried_over": carried,
     }
     table = [{k: v for k, v in row.items() if k != "mode"} for row in rows]
-    md = write_results(args.name or ("faq_bankfaqs" if args.generate else "faq_bankfaqs_retrieval"), data, table)
+    md = write_results(name, data, table)
     trained = []
     if rerank:
         trained.append(f"base includes the reranker's training, {rerank['seconds']} s")
@@ -360,6 +437,17 @@ def main() -> None:
         "'vs BM25 +a/-b (p)': questions this arm gets right at rank 1 and BM25 wrong (a), the reverse (b), exact "
         "two-sided sign test on a + b.",
     ]
+    notes += ["", f"Score fusion at every dense weight the build tries, the base index ({base.encoder['name']}): "
+              "the build chose by MRR on questions made from the FAQ (first column); the asked questions' "
+              "columns are reported only, never used to choose:", "",
+              "| " + " | ".join(sweep[0]) + " |", "|" + "---|" * len(sweep[0])]
+    notes += ["| " + " | ".join(str(v) for v in row.values()) + " |" for row in sweep]
+    if carried["results"]:
+        notes += ["", "Arms not measured in this run (each on request): their numbers from the run "
+                  "measured on the date given stand (same data, split and code path; 'vs' columns against that "
+                  "run's BM25 and dense, which are deterministic):", "",
+                  "| " + " | ".join(CARRIED_COLUMNS) + " |", "|" + "---|" * len(CARRIED_COLUMNS)]
+        notes += ["| " + " | ".join(str(row.get(c, "")) for c in CARRIED_COLUMNS) + " |" for row in carried["results"]]
     if reworded:
         notes += ["", f"Questions made from the FAQ (short words dropped from {reworded[0]['questions']} indexed "
                   "questions, another seed than the build's calibration), the base index:", "",
@@ -371,6 +459,13 @@ def main() -> None:
             f"(verbatim best answer {generation['rouge_l_verbatim']}), cites a right id "
             f"{generation['cites_right_id']:.0%}, p50 {generation['p50_s_with_generate']} s per answer "
             f"(min/max {generation['min_max_s_with_generate']}).")
+    elif carried["generation"]:
+        earlier = carried["generation"]
+        notes.append(
+            f"\n`--generate` not run this time; measured {earlier['measured']} on {earlier['questions']} questions: "
+            f"ROUGE-L {earlier['rouge_l_generated']} (verbatim best answer {earlier['rouge_l_verbatim']}), "
+            f"cites a right id {earlier['cites_right_id']:.0%}, p50 {earlier['p50_s_with_generate']} s per answer "
+            f"(min/max {earlier['min_max_s_with_generate']}).")
     with open(md, "a", encoding="utf-8") as out:
         out.write("\n".join(notes) + "\n")
     print(md.read_text())

@@ -88,8 +88,12 @@ def build_index(entries: list[FaqEntry], encoder: str | os.PathLike | None = Non
 
 # Catalog encoders tried beside the language default when a FAQ is large enough to tell them apart on
 # questions made from itself. On BankFAQs (1,436 entries) multilingual-e5-small ranked those questions
-# better than minilm-l6 (fusion MRR 0.942 against 0.935) and, on the held-out questions, tied BM25's
-# recall@1 where minilm-l6 fell 2 questions short; it is ~2x slower per question.
+# better than minilm-l6 (fusion MRR 0.944 against 0.935) and, on the held-out questions, tied BM25's
+# recall@1 where minilm-l6 fell 2 questions short; it is ~2x slower per question. all-mpnet-base-v2 is
+# not compared: on BankFAQs it ranked those questions worse (0.934) and the held-out ones too (fused
+# recall@1 0.814 against e5's 0.838), and indexing 1,436 entries with it took 5-6x minilm-l6's time on
+# the shared 2 cores (32 s against 6 s, 141 s against 28 s under more load); --model all-mpnet-base-v2
+# still uses it.
 COMPARED_ENCODERS = ("multilingual-e5-small",)
 MIN_ENTRIES_TO_COMPARE = 200  # below this, 400 simulated questions are mostly the same few entries
 
